@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // ts-jest 29 supports TypeScript >=4.3 <7; TypeScript is pinned to 5.9 for that reason.
+  // isolatedModules: each file is transpiled on its own (fast); `npm run typecheck` does the type work.
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  testTimeout: 20000,
+};
