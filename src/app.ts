@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'winston';
+import type { GatewayConfig } from './config/load';
+import { GatewayError } from './errors';
+import { buildBlockList, clientAddress, inList } from './http/client-address';
+import { outgoingAuthorization } from './http/credentials';
+import { deprecationHeaders } from './http/deprecation-headers';
+import { errorHandler } from './http/error-handler';
+import { createForwarder } from './http/forwarder';
+import { legacyHandler } from './http/legacy-handler';
+import type { RequestState } from './http/request-state';
+import { EmailPrivacy } from './observability/email-privacy';
+import { createLogger } from './observability/logger';
+import { logTranslation } from './observability/translation-log';
+import type { OperationDeps } from './operations/context';
+import { credentialFingerprint } from './resolution/credential-fingerprint';
+import { Resolver } from './resolution/resolver';
+import { FieldRules } from './translation/field-rules';
+import { isLegacyPath } from './translation/routes';
+import { V4_PREFIX } from './v4/adapter';
+import { V4Api } from './v4/api';
+import { V4Client } from './v4/client';
+
+export interface AppDeps {
+  readonly logger?: Logger;
+  /** When the legacy API counts as deprecated since (Deprecation header); default: now. */
+  readonly startedAt?: Date;
+}
+
+export interface GatewayApp {
+  readonly app: Express;
+  readonly resolver: Resolver;
+  readonly v4: V4Api;
+  readonly logger: Logger;
+  /** Frees the upstream sockets. */
+  close(): void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A path with a dot segment (raw or encoded) or a backslash is never forwarded anywhere. */
+function hasUnsafeSegment(path: string): boolean {
+  if (path.includes('\\') || /%5c/i.test(path)) return true;
+  return path.split('/').some((segment) => {
+    const lower = segment.toLowerCase();
+    return lower === '.' || lower === '..' || lower === '%2e' || lower === '%2e%2e' || lower === '.%2e' || lower === '%2e.';
+  });
+}
+
+/**
+ * The gateway as an Express app: the stages in the order every request meets them. No
+ * environment, no listening: server.ts does that.
+ *   accept    request id, the caller's address against ALLOW_CIDRS, the log line on close
+ *   dispatch  legacy paths → legacy stages; V4 paths → pass-through; others → legacy backend or 404
+ *   errors    one handler writes every error answer
+ */
+export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp {
+  if (config.v4BaseUrl === null) throw new Error('createApp needs config.v4BaseUrl');
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const allowList = buildBlockList(config.allowCidrs);
+  const trustedProxies = config.trustedProxies.length === 0 ? null : buildBlockList(config.trustedProxies);
+  const v4Client = new V4Client(config.v4BaseUrl, { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes });
+  const v4 = new V4Api(v4Client);
+  const resolver = new Resolver((email, scope) => v4.lookup(email, scope), { max: config.cacheMax, ttlMs: config.cacheTtlMs });
+  const operationDeps: OperationDeps = {
+    v4,
+    resolver,
+    rules: new FieldRules(config.fieldRules),
+    privacy: new EmailPrivacy(config.logEmails, config.logHashKey),
+    verifyCachedWrites: config.verifyCachedWrites,
+  };
+  const legacy = legacyHandler({
+    deps: operationDeps,
+    apiKey: config.v4ApiKey,
+    bodyLimitBytes: config.bodyLimitBytes,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    setDeprecationHeaders: deprecationHeaders(config.deprecationDate ?? deps.startedAt ?? new Date(), config.sunsetDate),
+  });
+  const v4Forwarder = config.v4Passthrough
+    ? createForwarder({
+        target: config.v4BaseUrl,
+        timeoutMs: config.upstreamTimeoutMs,
+        maxSockets: config.upstreamMaxSockets,
+        // The caller's own Authorization goes as it came; only a caller without one gets the key.
+        authorizationFor: (req) => (req.headers.authorization?.trim() ? undefined : outgoingAuthorization(req, config.v4ApiKey)),
+      })
+    : null;
+  const legacyBackend =
+    config.legacyBaseUrl === null ? null : createForwarder({ target: config.legacyBaseUrl, timeoutMs: config.upstreamTimeoutMs, maxSockets: config.upstreamMaxSockets });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use(function accept(req: Request, res: Response, next: NextFunction) {
+    const incomingId = req.headers['x-request-id'];
+    const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const state: RequestState = {
+      requestId,
+      startedAt: performance.now(),
+      clientAddress: clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'] as string | undefined, trustedProxies),
+      record: { route: 'unknown-route', legacyMethod: req.method, legacyPath: '', rules: [], v4Calls: 0 },
+    };
+    res.locals.state = state;
+    res.once('close', () => logTranslation(logger, state, res.statusCode, res.writableFinished));
+    if (!inList(allowList, state.clientAddress)) {
+      state.record.route = 'forbidden';
+      next(new GatewayError('FORBIDDEN_CLIENT', 'This gateway does not serve your network; ask its operators to add it to ALLOW_CIDRS.', { detail: 'caller outside ALLOW_CIDRS' }));
+      return;
+    }
+    next();
+  });
+
+  app.use(async function dispatch(req: Request, res: Response, next: NextFunction) {
+    const url = req.url;
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const record = res.locals.state.record as RequestState['record'];
+    if (isLegacyPath(path)) {
+      await legacy(req, res, next, path, q === -1 ? '' : url.slice(q + 1));
+      return;
+    }
+    record.legacyPath = 'other';
+    if (!path.startsWith('/') || hasUnsafeSegment(path)) throw notFound();
+    if (v4Forwarder !== null && path.startsWith(V4_PREFIX)) {
+      record.route = 'v4-passthrough';
+      const authorization = outgoingAuthorization(req, config.v4ApiKey);
+      (res.locals.state as RequestState).credential = credentialFingerprint(authorization);
+      record.v4Method = req.method;
+      record.v4Path = path;
+      await v4Forwarder.handler(req, res, next);
+      return;
+    }
+    if (legacyBackend !== null) {
+      record.route = 'legacy-backend';
+      await legacyBackend.handler(req, res, next);
+      return;
+    }
+    throw notFound();
+  });
+
+  app.use(errorHandler(logger));
+
+  return {
+    app,
+    resolver,
+    v4,
+    logger,
+    close: () => {
+      v4Client.close();
+      v4Forwarder?.close();
+      legacyBackend?.close();
+    },
+  };
+}
+
+function notFound(): GatewayError {
+  return new GatewayError('NOT_FOUND', 'No such route on this gateway; legacy calls live under /api/management/user, V4 calls under /api/user/management/v4/.');
+}

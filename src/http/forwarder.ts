@@ -1,0 +1,74 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Request, RequestHandler, Response } from 'express';
+import { createProxyMiddleware } from 'http-proxy-middleware';
+import { GatewayError } from '../errors';
+import { sendJson } from './respond';
+import { stateOf } from './request-state';
+
+export interface ForwarderOptions {
+  readonly target: string;
+  /** Deadline for the upstream's answer to begin. */
+  readonly timeoutMs: number;
+  readonly maxSockets: number;
+  /** Authorization to set on the way out (the configured key for callers without one), by request. */
+  readonly authorizationFor?: (req: Request) => string | undefined;
+}
+
+const timedOut = new WeakSet<http.IncomingMessage>();
+
+/**
+ * An unchanged pass-through (V4 endpoints, the legacy backend) with http-proxy-middleware:
+ * streamed both ways, keep-alive sockets, never following redirects, a deadline on the
+ * upstream's first byte, and failures answered with the contract's envelope.
+ */
+export function createForwarder(options: ForwarderOptions): { handler: RequestHandler; close: () => void } {
+  const secure = options.target.startsWith('https:');
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' })
+    : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' });
+  const handler = createProxyMiddleware<Request, Response>({
+    target: options.target,
+    changeOrigin: true,
+    agent,
+    followRedirects: false,
+    on: {
+      proxyReq: (proxyReq, req, res) => {
+        const state = stateOf(res);
+        proxyReq.setHeader('x-request-id', state.requestId);
+        const authorization = options.authorizationFor?.(req);
+        if (authorization !== undefined) proxyReq.setHeader('authorization', authorization);
+        const timer = setTimeout(() => {
+          timedOut.add(req);
+          proxyReq.destroy(new Error('upstream timeout'));
+        }, options.timeoutMs);
+        proxyReq.once('response', (proxyRes) => {
+          clearTimeout(timer);
+          state.record.v4Status = proxyRes.statusCode;
+        });
+        proxyReq.once('close', () => clearTimeout(timer));
+      },
+      error: (err, req, res) => {
+        const response = res as Response | Socket;
+        if (!('writeHead' in response)) {
+          response.destroy();
+          return;
+        }
+        const state = stateOf(response);
+        if (response.headersSent) {
+          state.record.reason = `upstream failed mid-answer: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+          response.destroy();
+          return;
+        }
+        const error = timedOut.has(req)
+          ? new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time; try again later.')
+          : new GatewayError('UPSTREAM_ERROR', 'The upstream could not be reached or answered badly; try again later.');
+        state.record.errorCode = error.code;
+        state.record.reason = `${(err as NodeJS.ErrnoException).code ?? err.message}`;
+        sendJson(response, error.status, { error: { code: error.code, message: error.message, request_id: state.requestId } });
+      },
+    },
+  });
+  return { handler, close: () => agent.destroy() };
+}

@@ -1,0 +1,42 @@
+import type { Response } from 'express';
+import type { ResolutionOutcome } from '../resolution/resolution-stats';
+
+/** What one call did, filled in by the stages as they run; the translation log line is made of it. */
+export interface TranslationRecord {
+  /** A legacy route id, or `v4-passthrough`, `legacy-backend`, `unknown-route`. */
+  route: string;
+  legacyMethod: string;
+  /** The path template (`/api/management/user/{email}`), never the email. */
+  legacyPath: string;
+  v4Method?: string;
+  /** The V4 path with the user_id, never the email. */
+  v4Path?: string;
+  rules: string[];
+  resolution?: ResolutionOutcome;
+  v4Status?: number;
+  /** V4 calls this legacy call made (lookups, verifications, retries and the forward). */
+  v4Calls: number;
+  lookupMs?: number;
+  forwardMs?: number;
+  errorCode?: string;
+  /** Why the gateway refused or failed the call (never holds a key or a raw email). */
+  reason?: string;
+  outcomeUnknown?: boolean;
+  /** The email of the call, in the form LOG_EMAILS allows. */
+  email?: string;
+}
+
+/** The per-request context every stage reads and writes (res.locals.state), typed. */
+export interface RequestState {
+  readonly requestId: string;
+  readonly startedAt: number;
+  /** The caller's address (after trusted X-Forwarded-For). */
+  clientAddress: string;
+  /** Fingerprint of the credentials that went (or would go) to V4. */
+  credential?: string;
+  readonly record: TranslationRecord;
+}
+
+export function stateOf(res: Response): RequestState {
+  return (res.locals as { state: RequestState }).state;
+}

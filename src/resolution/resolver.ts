@@ -1,0 +1,102 @@
+import { LRUCache } from 'lru-cache';
+import { GatewayError } from '../errors';
+import type { CallScope, LookupResult } from '../v4/api';
+import type { ResolutionOutcome } from './resolution-stats';
+import { ResolutionStats } from './resolution-stats';
+
+/** Does the V4 lookup for one email with one caller's credentials. */
+export type LookupFunction = (normalisedEmail: string, scope: CallScope) => Promise<LookupResult>;
+
+interface FetchContext {
+  readonly email: string;
+  readonly scope: CallScope;
+  /** Set by the fetchMethod: this caller started the lookup (the others joined it). */
+  started: boolean;
+}
+
+export interface Resolved {
+  readonly userId: string;
+  /** True when the id came from the cache rather than from a lookup made for this call. */
+  readonly fromCache: boolean;
+  readonly outcome: ResolutionOutcome;
+}
+
+export interface ResolverOptions {
+  readonly max: number;
+  readonly ttlMs: number;
+}
+
+/**
+ * email → user_id, cached per (credentials, email). Concurrent misses for one key share one V4
+ * lookup (lru-cache fetch); a lookup that fails or finds nobody stores nothing, and every caller
+ * waiting on it gets its error.
+ */
+export class Resolver {
+  readonly stats = new ResolutionStats();
+  private readonly cache: LRUCache<string, string, FetchContext>;
+
+  constructor(lookup: LookupFunction, options: ResolverOptions) {
+    this.cache = new LRUCache<string, string, FetchContext>({
+      max: options.max,
+      ttl: options.ttlMs,
+      // A stale entry is never served: an expired id is looked up again.
+      allowStale: false,
+      dispose: (_value, _key, reason) => {
+        if (reason === 'evict') this.stats.evictions += 1;
+      },
+      fetchMethod: async (_key, _stale, { context }) => {
+        context.started = true;
+        let result: LookupResult;
+        try {
+          result = await lookup(context.email, context.scope);
+        } catch (err) {
+          this.stats.lookupsFailed += 1;
+          throw err;
+        }
+        if (result === null) throw userNotFound();
+        return result.userId;
+      },
+    });
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  private static key(credential: string, normalisedEmail: string): string {
+    return `${credential} ${normalisedEmail}`;
+  }
+
+  /** The cached id, without a lookup. */
+  peek(credential: string, normalisedEmail: string): string | undefined {
+    return this.cache.get(Resolver.key(credential, normalisedEmail));
+  }
+
+  async resolve(credential: string, normalisedEmail: string, scope: CallScope): Promise<Resolved> {
+    const key = Resolver.key(credential, normalisedEmail);
+    const cached = this.cache.get(key);
+    if (cached !== undefined) {
+      this.stats.hits += 1;
+      return { userId: cached, fromCache: true, outcome: 'hit' };
+    }
+    const context: FetchContext = { email: normalisedEmail, scope, started: false };
+    const pending = this.cache.fetch(key, { context });
+    if (context.started) this.stats.misses += 1;
+    else this.stats.coalesced += 1;
+    const userId = await pending;
+    if (userId === undefined) throw userNotFound();
+    return { userId, fromCache: false, outcome: context.started ? 'miss' : 'coalesced' };
+  }
+
+  remember(credential: string, normalisedEmail: string, userId: string): void {
+    this.cache.set(Resolver.key(credential, normalisedEmail), userId);
+  }
+
+  forget(credential: string, normalisedEmail: string): void {
+    this.cache.delete(Resolver.key(credential, normalisedEmail));
+  }
+}
+
+export function userNotFound(): GatewayError {
+  return new GatewayError('USER_NOT_FOUND', 'V4 holds no user with this email; check the address, or create the user with POST /api/management/user.');
+}

@@ -1,0 +1,109 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import { loadConfig, requireV4BaseUrl, SettingError, type GatewayConfig } from './config/load';
+import { createAdminApp } from './observability/admin-app';
+import { createLogger } from './observability/logger';
+
+/** Limits every listening socket gets (Slowloris, oversized headers, endless requests). */
+export const SERVER_LIMITS = {
+  /** A connection that has not sent its headers within 10 s is closed. */
+  headersTimeout: 10_000,
+  /** A whole request within 30 s. */
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  maxHeaderSize: 16 * 1024,
+} as const;
+
+export function createServer(listener: http.RequestListener): http.Server {
+  const server = http.createServer({ maxHeaderSize: SERVER_LIMITS.maxHeaderSize }, listener);
+  server.headersTimeout = SERVER_LIMITS.headersTimeout;
+  server.requestTimeout = SERVER_LIMITS.requestTimeout;
+  server.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeout;
+  return server;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** The V4 URL without any credentials it might carry, for the start-up line. */
+function safeUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
+}
+
+export interface RunningGateway {
+  readonly port: number;
+  readonly adminPort: number;
+  /** Stop accepting, report not-ready, let calls in flight finish (up to the grace period), close. */
+  shutdown(): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const v4BaseUrl = requireV4BaseUrl(config);
+  const logger = createLogger(config.logLevel);
+  if (config.logEmails === 'plain') logger.warn('LOG_EMAILS=plain: raw email addresses will be written to the log; use only for debugging');
+  const gateway = createApp(config, { logger });
+  let shuttingDown = false;
+  const admin = createAdminApp({ notReadyReason: () => (shuttingDown ? 'shutting down' : null) });
+
+  const server = createServer(gateway.app);
+  const adminServer = createServer(admin);
+  const port = await listen(server, config.port, config.host);
+  const adminPort = await listen(adminServer, config.adminPort, config.adminHost);
+  logger.info('gateway listening', { port, admin_port: adminPort, host: config.host, v4_base_url: safeUrl(v4BaseUrl), v4_key_configured: config.v4ApiKey !== null, legacy_base_url: config.legacyBaseUrl === null ? undefined : safeUrl(config.legacyBaseUrl) });
+
+  const shutdown = async (): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('shutting down: draining calls in flight', { grace_ms: config.shutdownGraceMs });
+    const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownGraceMs).unref());
+    if ((await Promise.race([drained, grace])) === 'timeout') {
+      logger.warn('grace period over: closing the connections still open');
+      server.closeAllConnections();
+    }
+    await new Promise<void>((resolve) => adminServer.close(() => resolve()));
+    adminServer.closeAllConnections();
+    gateway.close();
+    logger.info('stopped');
+  };
+  return { port, adminPort, shutdown };
+}
+
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadConfig({ env: process.env });
+    requireV4BaseUrl(config);
+  } catch (err) {
+    if (err instanceof SettingError) {
+      process.stderr.write(`legacy-user-gateway: bad setting: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const running = await startGateway(config);
+  const stop = (): void => {
+    running.shutdown().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`legacy-user-gateway: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,42 @@
+import { GatewayError } from '../errors';
+
+/**
+ * Parses a raw query string into decoded pairs. `+` stays a plus: in the only value the gateway
+ * reads as text (an email), a space is never valid, so reading `+` as a space could only turn a
+ * working legacy call into an error.
+ */
+export function parseQuery(rawQuery: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  if (rawQuery === '') return pairs;
+  for (const part of rawQuery.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const rawKey = eq === -1 ? part : part.slice(0, eq);
+    const rawValue = eq === -1 ? '' : part.slice(eq + 1);
+    try {
+      pairs.push([decodeURIComponent(rawKey), decodeURIComponent(rawValue)]);
+    } catch {
+      throw new GatewayError('INVALID_QUERY', `The query parameter ${JSON.stringify(rawKey.slice(0, 64))} is not valid percent-encoding.`);
+    }
+  }
+  return pairs;
+}
+
+/** The name of a parameter without array/object brackets (`service[]` is `service`). */
+export function baseParameterName(key: string): string {
+  const bracket = key.indexOf('[');
+  return bracket === -1 ? key : key.slice(0, bracket);
+}
+
+/** Pairs as a map; a parameter given twice is refused, since which one a client meant is unknowable. */
+export function uniqueParameters(pairs: ReadonlyArray<[string, string]>): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [key, value] of pairs) {
+    const name = baseParameterName(key);
+    if (map.has(name)) {
+      throw new GatewayError('INVALID_QUERY', `The query parameter ${JSON.stringify(name.slice(0, 64))} is given more than once; give it once.`);
+    }
+    map.set(name, value);
+  }
+  return map;
+}

@@ -1,0 +1,48 @@
+// `npm run simulator`: a standalone V4 simulator for the demo and manual tries.
+//   SIM_PORT (4000), SIM_HOST (127.0.0.1), SIM_API_KEYS (comma list, "demo-key"),
+//   SIM_SEED_USERS (users seeded per tenant, none by default).
+import { V4Simulator } from './simulator';
+
+function fail(message: string): never {
+  process.stderr.write(`v4-simulator: ${message}\n`);
+  process.exit(2);
+}
+
+function integerEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) fail(`${name} must be an integer between ${min} and ${max}; got ${JSON.stringify(raw)}.`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const port = integerEnv('SIM_PORT', 4000, 0, 65535);
+  const host = process.env.SIM_HOST || '127.0.0.1';
+  const keys = (process.env.SIM_API_KEYS ?? 'demo-key')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  if (keys.length === 0) fail('SIM_API_KEYS names no key.');
+  const seed = integerEnv('SIM_SEED_USERS', 0, 0, 10_000_000);
+
+  // No recording: nobody can read it from another process, and it would grow without bound.
+  const sim = new V4Simulator({ apiKeys: keys, record: false });
+  for (const key of keys) sim.seedUsers(key, seed);
+  const url = await sim.start(port, host);
+  process.stdout.write(`V4 simulator listening on ${url} (API keys: ${keys.join(', ')}; ${seed} users each)\n`);
+
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) process.exit(1); // a second signal: give up waiting
+    stopping = true;
+    sim.stop().then(
+      () => process.exit(0),
+      (error: unknown) => fail(`stop failed: ${String(error)}`),
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

@@ -1,0 +1,148 @@
+// The public face of the simulator: tenants and their stores, the request recorder, faults,
+// and the HTTP server, wired together once in the constructor.
+import type { SimRequest } from './exchange';
+import { FaultTable } from './fault-table';
+import { parseQueryPairs } from './query';
+import { route } from './routes';
+import { SimulatorHttpServer } from './server';
+import { TenantStore } from './store';
+import type { FaultRule, RecordedRequest, SimulatorOptions, V4User } from './types';
+import { cloneUser } from './user';
+import { validateCreate, validateUpdate } from './validate';
+
+const DEFAULT_MAX_LIMIT = 500;
+const DEFAULT_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
+
+const defaultSeed = (i: number): Record<string, unknown> => ({
+  name: `User ${i}`,
+  contact_details: { email: `user${i}@example.com` },
+  external_id: `CUST-${i}`,
+});
+
+export class V4Simulator {
+  private readonly tenants = new Map<string, TenantStore>();
+  private readonly faults = new FaultTable();
+  private recorded: RecordedRequest[] = [];
+  private readonly http: SimulatorHttpServer;
+
+  constructor(options: SimulatorOptions = {}) {
+    const maxLimit = options.maxLimit ?? DEFAULT_MAX_LIMIT;
+    const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+    if (!Number.isSafeInteger(maxLimit) || maxLimit < 1) throw new RangeError(`maxLimit must be an integer ≥ 1; got ${maxLimit}.`);
+    if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 0) {
+      throw new RangeError(`bodyLimitBytes must be an integer ≥ 0; got ${bodyLimitBytes}.`);
+    }
+    for (const key of options.apiKeys ?? []) this.addTenant(key);
+    const ctx = { tenants: this.tenants, maxLimit, bodyLimitBytes };
+    this.http = new SimulatorHttpServer({
+      bodyLimitBytes,
+      faults: this.faults,
+      record: options.record === false ? undefined : (req) => this.recorded.push(toRecorded(req)),
+      route: (req) => route(req, ctx),
+    });
+  }
+
+  /** Resolves to the base url, e.g. http://127.0.0.1:12345. */
+  start(port = 0, host = '127.0.0.1'): Promise<string> {
+    return this.http.start(port, host);
+  }
+
+  /** Closes the server and every open connection (also hanging ones). */
+  stop(): Promise<void> {
+    return this.http.stop();
+  }
+
+  /** Throws if not started. */
+  get url(): string {
+    return this.http.url;
+  }
+
+  addTenant(apiKey: string): void {
+    if (apiKey === '') throw new RangeError('An API key must not be empty.');
+    if (!this.tenants.has(apiKey)) this.tenants.set(apiKey, new TenantStore());
+  }
+
+  // Direct store access: no HTTP, not recorded, no faults. Throws V4ApiError like the HTTP API
+  // would answer (422 invalid, 409 email taken, 404 missing), and Error for an unknown tenant.
+
+  createUser(apiKey: string, body: Record<string, unknown>, opts: { allowDuplicateEmail?: boolean } = {}): V4User {
+    return cloneUser(this.tenant(apiKey).create(validateCreate(body), opts.allowDuplicateEmail ?? false));
+  }
+
+  updateUser(apiKey: string, id: string, patch: Record<string, unknown>): V4User {
+    return cloneUser(this.tenant(apiKey).update(id, validateUpdate(patch)));
+  }
+
+  deleteUser(apiKey: string, id: string): boolean {
+    return this.tenant(apiKey).delete(id);
+  }
+
+  getUser(apiKey: string, id: string): V4User | undefined {
+    const user = this.tenant(apiKey).get(id);
+    return user === undefined ? undefined : cloneUser(user);
+  }
+
+  /** Copies, in creation order. */
+  listUsers(apiKey: string): V4User[] {
+    return this.tenant(apiKey).all().map(cloneUser);
+  }
+
+  /**
+   * Bulk seed with the same validation and email-uniqueness check as POST (so seeding twice
+   * with the default bodies throws EMAIL_TAKEN). Stops at the first invalid body; the users
+   * before it stay.
+   */
+  seedUsers(apiKey: string, count: number, make: (i: number) => Record<string, unknown> = defaultSeed): void {
+    const store = this.tenant(apiKey);
+    for (let i = 0; i < count; i++) store.create(validateCreate(make(i)));
+  }
+
+  /** Every request received (also rejected ones), in arrival order. */
+  get requests(): RecordedRequest[] {
+    return this.recorded;
+  }
+
+  /** Starts a new list; an array obtained from `requests` before keeps its contents. */
+  clearRequests(): void {
+    this.recorded = [];
+  }
+
+  requestsMatching(method: string, pathPrefix = ''): RecordedRequest[] {
+    const m = method.toUpperCase();
+    return this.recorded.filter((r) => r.method === m && r.path.startsWith(pathPrefix));
+  }
+
+  addFault(rule: FaultRule): void {
+    this.faults.add(rule);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  private tenant(apiKey: string): TenantStore {
+    const store = this.tenants.get(apiKey);
+    if (store === undefined) throw new Error('Unknown tenant: call addTenant() or pass the key in options.apiKeys first.');
+    return store;
+  }
+}
+
+function toRecorded(req: SimRequest): RecordedRequest {
+  let body: unknown;
+  if (req.rawBody !== '') {
+    try {
+      body = JSON.parse(req.rawBody);
+    } catch {
+      body = undefined;
+    }
+  }
+  return {
+    method: req.method,
+    url: req.url,
+    path: req.path,
+    query: parseQueryPairs(req.rawQuery, true),
+    headers: req.headers,
+    rawBody: req.rawBody,
+    body,
+  };
+}
