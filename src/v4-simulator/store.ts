@@ -97,6 +97,7 @@ export class TenantStore {
 
   private reindex(record: UserRecord, user: V4User, emailKey: string): void {
     if (emailKey !== record.emailKey) {
+      this.byEmail.remove(record.emailKey, record);
       this.byEmail.add(emailKey, record);
       record.emailKey = emailKey;
     }
