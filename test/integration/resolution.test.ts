@@ -1,0 +1,195 @@
+import request from 'supertest';
+import { apikey, KEY_1, KEY_2, startStack, type Stack } from './harness';
+import type { RecordedRequest } from '../../src/v4-simulator';
+
+const LOOKUP = /^\/api\/user\/management\/v4\/users\?email=/;
+const lookups = (requests: RecordedRequest[]): RecordedRequest[] => requests.filter((r) => r.method === 'GET' && LOOKUP.test(r.url));
+const byMethod = (requests: RecordedRequest[], method: string): RecordedRequest[] => requests.filter((r) => r.method === method);
+
+describe('resolution: email → user_id, never wrong and rarely slow', () => {
+  let stack: Stack;
+  afterEach(async () => {
+    await stack.close();
+  });
+
+  it('two PUTs for one email cost one lookup (the second verifies by id)', async () => {
+    stack = await startStack();
+    const id = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
+    expect((await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'A' })).status).toBe(200);
+    expect((await request(stack.gateway.app).put('/api/management/user/JANE%40example.com').send({ name: 'B' })).status).toBe(200);
+    const seen = stack.v4Requests().map((r) => `${r.method} ${r.url}`);
+    expect(seen).toEqual([
+      'GET /api/user/management/v4/users?email=jane%40example.com&limit=2',
+      `PATCH /api/user/management/v4/users/${id}`,
+      `GET /api/user/management/v4/users/${id}`,
+      `PATCH /api/user/management/v4/users/${id}`,
+    ]);
+    expect(stack.gateway.resolver.stats).toMatchObject({ hits: 1, misses: 1, verifications: 1, verificationMismatches: 0 });
+  });
+
+  it('without VERIFY_CACHED_WRITES, the second PUT is the PATCH alone', async () => {
+    stack = await startStack({ verifyCachedWrites: false });
+    const id = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
+    await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'A' });
+    stack.sim.clearRequests();
+    expect((await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'B' })).status).toBe(200);
+    expect(stack.v4Requests().map((r) => `${r.method} ${r.url}`)).toEqual([`PATCH /api/user/management/v4/users/${id}`]);
+  });
+
+  it('50 concurrent GETs of one cold email share one lookup', async () => {
+    stack = await startStack();
+    stack.sim.createUser(KEY_1, { name: 'Jane', contact_details: { email: 'jane@example.com' } });
+    stack.sim.addFault({ kind: 'delay', delayMs: 150, method: 'GET', path: '/api/user/management/v4/users', times: 1 });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => request(stack.gateway.app).get('/api/management/user/jane%40example.com')));
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    expect(answers.every((a) => (a.body as { name: string }).name === 'Jane')).toBe(true);
+    expect(lookups(stack.v4Requests())).toHaveLength(1);
+    expect(stack.gateway.resolver.stats.misses).toBe(1);
+    expect(stack.gateway.resolver.stats.coalesced).toBe(49);
+  });
+
+  it('a failed lookup is not cached, and every caller waiting on it gets the failure', async () => {
+    stack = await startStack();
+    stack.sim.createUser(KEY_1, { name: 'Jane', contact_details: { email: 'jane@example.com' } });
+    stack.sim.addFault({ kind: 'status', status: 503, method: 'GET', path: '/api/user/management/v4/users', times: 1 });
+    const failed = await Promise.all(Array.from({ length: 5 }, () => request(stack.gateway.app).get('/api/management/user/jane%40example.com')));
+    expect(failed.map((a) => a.status)).toEqual(Array(5).fill(503));
+    const later = await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    expect(later.status).toBe(200);
+    expect(lookups(stack.v4Requests())).toHaveLength(2);
+    expect(stack.gateway.resolver.stats.lookupsFailed).toBe(1);
+  });
+
+  it('keeps tenants apart: one email, two tenants, each reaches its own user', async () => {
+    stack = await startStack();
+    const one = stack.sim.createUser(KEY_1, { name: 'Tenant 1 Jane', contact_details: { email: 'jane@example.com' } }).id;
+    const two = stack.sim.createUser(KEY_2, { name: 'Tenant 2 Jane', contact_details: { email: 'jane@example.com' } }).id;
+    const a = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'T1' });
+    const b = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').set('authorization', apikey(KEY_2)).send({ name: 'T2' });
+    const c = await request(stack.gateway.app).get('/api/management/user/jane%40example.com').set('authorization', apikey(KEY_2));
+    expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
+    expect(stack.sim.getUser(KEY_1, one)?.name).toBe('T1');
+    expect(stack.sim.getUser(KEY_2, two)?.name).toBe('T2');
+    expect((c.body as { id: string }).id).toBe(two);
+    const patches = byMethod(stack.v4Requests(), 'PATCH').map((r) => [r.url, r.headers.authorization]);
+    expect(patches).toEqual([
+      [`/api/user/management/v4/users/${one}`, apikey(KEY_1)],
+      [`/api/user/management/v4/users/${two}`, apikey(KEY_2)],
+    ]);
+    expect(lookups(stack.v4Requests())).toHaveLength(2);
+  });
+
+  it('delete then PUT answers 404 and never PATCHes the old id', async () => {
+    stack = await startStack();
+    const id = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
+    expect((await request(stack.gateway.app).delete('/api/management/user/jane%40example.com')).status).toBe(204);
+    const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'ghost' });
+    expect(res.status).toBe(404);
+    expect((res.body as { error: { code: string } }).error.code).toBe('USER_NOT_FOUND');
+    expect(byMethod(stack.v4Requests(), 'PATCH')).toHaveLength(0);
+    expect(lookups(stack.v4Requests())).toHaveLength(2);
+    expect(stack.v4Requests().some((r) => r.method === 'GET' && r.url.endsWith(id))).toBe(false);
+  });
+
+  it('a create caches the new email: the PUT after it needs no lookup', async () => {
+    stack = await startStack({ verifyCachedWrites: false });
+    const created = await request(stack.gateway.app).post('/api/management/user').send({ email: 'New@Example.com', name: 'N' });
+    expect(created.status).toBe(201);
+    const id = (created.body as { id: string }).id;
+    expect((await request(stack.gateway.app).put('/api/management/user/new%40example.com').send({ name: 'N2' })).status).toBe(200);
+    expect(lookups(stack.v4Requests())).toHaveLength(0);
+    expect(byMethod(stack.v4Requests(), 'PATCH').map((r) => r.url)).toEqual([`/api/user/management/v4/users/${id}`]);
+  });
+
+  it('an email change through the gateway moves the cache entry', async () => {
+    stack = await startStack({ verifyCachedWrites: false });
+    const id = stack.sim.createUser(KEY_1, { contact_details: { email: 'old@example.com' } }).id;
+    const moved = await request(stack.gateway.app).put('/api/management/user/old%40example.com').send({ email: 'new@example.com' });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ id, email: 'new@example.com' });
+    expect(byMethod(stack.v4Requests(), 'PATCH')[0]?.body).toEqual({ contact_details: { email: 'new@example.com' } });
+    stack.sim.clearRequests();
+    expect((await request(stack.gateway.app).put('/api/management/user/new%40example.com').send({ name: 'X' })).status).toBe(200);
+    expect(lookups(stack.v4Requests())).toHaveLength(0);
+    const old = await request(stack.gateway.app).put('/api/management/user/old%40example.com').send({ name: 'Y' });
+    expect(old.status).toBe(404);
+    expect(lookups(stack.v4Requests())).toHaveLength(1);
+    expect(byMethod(stack.v4Requests(), 'PATCH')).toHaveLength(1);
+  });
+
+  it('a user renamed in V4 while a new user takes the old email: the write reaches the new user, never the renamed one', async () => {
+    stack = await startStack();
+    const renamed = stack.sim.createUser(KEY_1, { name: 'Original', contact_details: { email: 'jane@example.com' } }).id;
+    await request(stack.gateway.app).get('/api/management/user/jane%40example.com'); // caches jane → renamed
+    stack.sim.updateUser(KEY_1, renamed, { contact_details: { email: 'jane.old@example.com' } });
+    const newcomer = stack.sim.createUser(KEY_1, { name: 'Newcomer', contact_details: { email: 'jane@example.com' } }).id;
+    stack.sim.clearRequests();
+    const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'Updated' });
+    expect(res.status).toBe(200);
+    expect((res.body as { id: string }).id).toBe(newcomer);
+    expect(stack.sim.getUser(KEY_1, renamed)?.name).toBe('Original');
+    expect(stack.sim.getUser(KEY_1, newcomer)?.name).toBe('Updated');
+    expect(byMethod(stack.v4Requests(), 'PATCH').map((r) => r.url)).toEqual([`/api/user/management/v4/users/${newcomer}`]);
+    expect(stack.gateway.resolver.stats.verificationMismatches).toBe(1);
+  });
+
+  it('a renamed user with nobody taking the old email: the DELETE fails with 404 and deletes nothing', async () => {
+    stack = await startStack();
+    const renamed = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
+    await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    stack.sim.updateUser(KEY_1, renamed, { contact_details: { email: 'moved@example.com' } });
+    const res = await request(stack.gateway.app).delete('/api/management/user/jane%40example.com');
+    expect(res.status).toBe(404);
+    expect(byMethod(stack.v4Requests(), 'DELETE')).toHaveLength(0);
+    expect(stack.sim.getUser(KEY_1, renamed)).toBeDefined();
+  });
+
+  it('a GET by email of a renamed user notices from the answer it has and looks up afresh', async () => {
+    stack = await startStack();
+    const renamed = stack.sim.createUser(KEY_1, { name: 'Original', contact_details: { email: 'jane@example.com' } }).id;
+    await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    stack.sim.updateUser(KEY_1, renamed, { contact_details: { email: 'moved@example.com' } });
+    const newcomer = stack.sim.createUser(KEY_1, { name: 'Newcomer', contact_details: { email: 'jane@example.com' } }).id;
+    stack.sim.clearRequests();
+    const res = await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    expect(res.status).toBe(200);
+    expect((res.body as { id: string }).id).toBe(newcomer);
+    expect(stack.v4Requests().map((r) => `${r.method} ${r.url}`)).toEqual([
+      `GET /api/user/management/v4/users/${renamed}`,
+      'GET /api/user/management/v4/users?email=jane%40example.com&limit=2',
+      `GET /api/user/management/v4/users/${newcomer}`,
+    ]);
+  });
+
+  it('delete-and-recreate behind the gateway\'s back heals with one extra lookup', async () => {
+    stack = await startStack({ verifyCachedWrites: false });
+    const first = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
+    await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'A' });
+    stack.sim.deleteUser(KEY_1, first);
+    const second = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
+    stack.sim.clearRequests();
+    const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'B' });
+    expect(res.status).toBe(200);
+    expect(stack.v4Requests().map((r) => `${r.method} ${r.url}`)).toEqual([
+      `PATCH /api/user/management/v4/users/${first}`,
+      'GET /api/user/management/v4/users?email=jane%40example.com&limit=2',
+      `PATCH /api/user/management/v4/users/${second}`,
+    ]);
+    expect(stack.sim.getUser(KEY_1, second)?.name).toBe('B');
+    expect(stack.gateway.resolver.stats.selfHeals).toBe(1);
+  });
+
+  it('heals at most once: a second 404 goes to the client', async () => {
+    stack = await startStack({ verifyCachedWrites: false });
+    const first = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
+    await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    stack.sim.deleteUser(KEY_1, first);
+    stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } });
+    stack.sim.clearRequests();
+    stack.sim.addFault({ kind: 'status', status: 404, method: 'PATCH', body: '{"error":{"code":"USER_NOT_FOUND","message":"gone"}}' });
+    const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'B' });
+    expect(res.status).toBe(404);
+    expect(byMethod(stack.v4Requests(), 'PATCH')).toHaveLength(2);
+    expect(lookups(stack.v4Requests())).toHaveLength(1);
+  });
+});
