@@ -16,9 +16,10 @@ import { logTranslation } from './observability/translation-log';
 import type { OperationDeps } from './operations/context';
 import { credentialFingerprint } from './resolution/credential-fingerprint';
 import { Resolver } from './resolution/resolver';
+import { warmUpCache, type WarmUpReport } from './resolution/warm-up';
 import { FieldRules } from './translation/field-rules';
 import { isLegacyPath } from './translation/routes';
-import { V4_PREFIX } from './v4/adapter';
+import { v4Authorization, V4_PREFIX } from './v4/adapter';
 import { V4Api } from './v4/api';
 import { V4Client } from './v4/client';
 
@@ -33,6 +34,11 @@ export interface GatewayApp {
   readonly resolver: Resolver;
   readonly v4: V4Api;
   readonly logger: Logger;
+  /**
+   * Fills the cache from the V4 index with `authorization` (default: the configured key). One
+   * pass at a time: a call while one runs gets the running pass.
+   */
+  warmUp(authorization?: string): Promise<WarmUpReport>;
   /** Frees the upstream sockets. */
   close(): void;
 }
@@ -143,11 +149,23 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
 
   app.use(errorHandler(logger));
 
+  let runningWarmUp: Promise<WarmUpReport> | null = null;
+  const warmUp = (authorization?: string): Promise<WarmUpReport> => {
+    if (runningWarmUp !== null) return runningWarmUp;
+    const credentials = authorization ?? (config.v4ApiKey === null ? null : v4Authorization(config.v4ApiKey));
+    if (credentials === null) return Promise.reject(new Error('warm-up needs V4_API_KEY (or an Authorization header on the admin call)'));
+    runningWarmUp = warmUpCache({ v4, resolver, logger, pageTimeoutMs: config.upstreamTimeoutMs }, credentials).finally(() => {
+      runningWarmUp = null;
+    });
+    return runningWarmUp;
+  };
+
   return {
     app,
     resolver,
     v4,
     logger,
+    warmUp,
     close: () => {
       v4Client.close();
       v4Forwarder?.close();

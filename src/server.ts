@@ -51,13 +51,17 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   if (config.logEmails === 'plain') logger.warn('LOG_EMAILS=plain: raw email addresses will be written to the log; use only for debugging');
   const gateway = createApp(config, { logger });
   let shuttingDown = false;
-  const admin = createAdminApp({ notReadyReason: () => (shuttingDown ? 'shutting down' : null) });
+  const admin = createAdminApp({ readiness: { notReadyReason: () => (shuttingDown ? 'shutting down' : null) }, logger, warmUp: gateway.warmUp });
 
   const server = createServer(gateway.app);
   const adminServer = createServer(admin);
   const port = await listen(server, config.port, config.host);
   const adminPort = await listen(adminServer, config.adminPort, config.adminHost);
   logger.info('gateway listening', { port, admin_port: adminPort, host: config.host, v4_base_url: safeUrl(v4BaseUrl), v4_key_configured: config.v4ApiKey !== null, legacy_base_url: config.legacyBaseUrl === null ? undefined : safeUrl(config.legacyBaseUrl) });
+
+  if (config.warmUpOnStart) {
+    gateway.warmUp().catch((err: unknown) => logger.warn('cache warm-up failed', { error: err instanceof Error ? err.message : String(err) }));
+  }
 
   const shutdown = async (): Promise<void> => {
     if (shuttingDown) return;

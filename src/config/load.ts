@@ -25,6 +25,7 @@ export interface GatewayConfig {
   readonly cacheMax: number;
   readonly cacheTtlMs: number;
   readonly verifyCachedWrites: boolean;
+  readonly warmUpOnStart: boolean;
   readonly deprecationDate: Date | null;
   readonly sunsetDate: Date | null;
   readonly logLevel: RawConfig['logLevel'];
@@ -149,6 +150,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     cacheMax: raw.cacheMax,
     cacheTtlMs: raw.cacheTtlMs,
     verifyCachedWrites: raw.verifyCachedWrites,
+    warmUpOnStart: raw.warmUpOnStart,
     deprecationDate: raw.deprecationDate === null ? null : new Date(raw.deprecationDate),
     sunsetDate: raw.sunsetDate === null ? null : new Date(raw.sunsetDate),
     logLevel: raw.logLevel,

@@ -69,6 +69,8 @@ export const configSchema = z.strictObject({
   cacheMax: z.number().int().min(1).max(10_000_000),
   cacheTtlMs: z.number().int().min(1),
   verifyCachedWrites: z.boolean(),
+  /** Fill the cache from the V4 index at start (in the background; serving starts at once). */
+  warmUpOnStart: z.boolean(),
   deprecationDate: httpDate.nullable(),
   sunsetDate: httpDate.nullable(),
   logLevel: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),

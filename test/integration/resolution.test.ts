@@ -192,4 +192,27 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
     expect(byMethod(stack.v4Requests(), 'PATCH')).toHaveLength(2);
     expect(lookups(stack.v4Requests())).toHaveLength(1);
   });
+
+  it('warm-up pages through the index so a bulk job needs no lookups, and never caches a shared email', async () => {
+    stack = await startStack({ verifyCachedWrites: false });
+    stack.sim.seedUsers(KEY_1, 1200);
+    stack.sim.createUser(KEY_1, { contact_details: { email: 'twin@example.com' } });
+    stack.sim.createUser(KEY_1, { contact_details: { email: 'TWIN@example.com' } }, { allowDuplicateEmail: true });
+    const report = await stack.gateway.warmUp();
+    expect(report).toMatchObject({ pages: 3, users: 1202, cached: 1200, ambiguous: 1 });
+    expect(stack.v4Requests().map((r) => r.url)).toEqual([
+      '/api/user/management/v4/users?offset=0&limit=500',
+      '/api/user/management/v4/users?offset=500&limit=500',
+      '/api/user/management/v4/users?offset=1000&limit=500',
+    ]);
+    stack.sim.clearRequests();
+    for (const i of [0, 599, 1199]) {
+      expect((await request(stack.gateway.app).put(`/api/management/user/user${i}%40example.com`).send({ name: `N${i}` })).status).toBe(200);
+    }
+    expect(stack.v4Requests().map((r) => r.method)).toEqual(['PATCH', 'PATCH', 'PATCH']);
+    const twin = await request(stack.gateway.app).put('/api/management/user/twin%40example.com').send({ name: 'x' });
+    expect(twin.status).toBe(409);
+    expect(lookups(stack.v4Requests())).toHaveLength(1);
+    expect(stack.logLines.some((line) => line.includes('cache warm-up finished'))).toBe(true);
+  });
 });
