@@ -1,6 +1,7 @@
 import type { RawConfig } from './schema';
 
-type Kind = 'string' | 'integer' | 'boolean' | 'list';
+/** `word`: a keyword, compared in lower case (LOG_LEVEL=INFO works). */
+type Kind = 'string' | 'word' | 'integer' | 'boolean' | 'list';
 
 /**
  * The environment variables of the contract ("Starting it") and the few the gateway adds, each
@@ -28,8 +29,8 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; key: keyof RawConfig; ki
   { env: 'WARM_UP', key: 'warmUpOnStart', kind: 'boolean' },
   { env: 'DEPRECATION_DATE', key: 'deprecationDate', kind: 'string' },
   { env: 'SUNSET_DATE', key: 'sunsetDate', kind: 'string' },
-  { env: 'LOG_LEVEL', key: 'logLevel', kind: 'string' },
-  { env: 'LOG_EMAILS', key: 'logEmails', kind: 'string' },
+  { env: 'LOG_LEVEL', key: 'logLevel', kind: 'word' },
+  { env: 'LOG_EMAILS', key: 'logEmails', kind: 'word' },
   { env: 'LOG_HASH_KEY', key: 'logHashKey', kind: 'string' },
   { env: 'SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs', kind: 'integer' },
 ];
@@ -45,6 +46,8 @@ function parseValue(env: string, kind: Kind, text: string): unknown {
   switch (kind) {
     case 'string':
       return text;
+    case 'word':
+      return text.toLowerCase();
     case 'integer':
       if (!/^\d{1,15}$/.test(text)) throw new SettingError(env, `must be a whole number (got ${JSON.stringify(text)})`);
       return Number(text);

@@ -118,15 +118,17 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   const env = options.env ?? {};
   const merged: Record<string, unknown> = { ...readJsonObject(defaultConfigPath(), 'config/default.json') };
   const configFile = env.CONFIG_FILE?.trim();
-  if (configFile !== undefined && configFile !== '') Object.assign(merged, readJsonObject(resolve(configFile), 'CONFIG_FILE'));
+  if (configFile) Object.assign(merged, readJsonObject(resolve(configFile), 'CONFIG_FILE'));
   Object.assign(merged, settingsFromEnv(env), options.overrides ?? {});
 
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
     if (issue === undefined) throw new SettingError('config', 'is invalid');
-    const unknownKey = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-    throw new SettingError(settingName(issue.path), `${issue.message}${unknownKey}`);
+    if (issue.code === 'unrecognized_keys') {
+      throw new SettingError(configFile ? 'CONFIG_FILE' : 'config/default.json', `has an unknown setting ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`);
+    }
+    throw new SettingError(settingName(issue.path), issue.message);
   }
   const raw = result.data;
   if (raw.adminPort === raw.port && raw.port !== 0) {

@@ -10,10 +10,16 @@ export function buildBlockList(cidrs: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of cidrs) {
     const slash = entry.indexOf('/');
-    const address = normaliseAddress(slash === -1 ? entry : entry.slice(0, slash));
+    const written = slash === -1 ? entry : entry.slice(0, slash);
+    const address = normaliseAddress(written);
+    const mapped = address !== written;
     const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    const prefix = slash === -1 ? (type === 'ipv6' ? 128 : 32) : Number(entry.slice(slash + 1));
-    list.addSubnet(address, prefix, type);
+    const full = type === 'ipv6' ? 128 : 32;
+    let prefix = slash === -1 ? full : Number(entry.slice(slash + 1));
+    // `::ffff:10.0.0.0/104` is the IPv4 10.0.0.0/8: clients are compared in their IPv4 form.
+    if (mapped) prefix = slash === -1 ? 32 : prefix - 96;
+    if (mapped && prefix < 0) list.addSubnet(written, Number(entry.slice(slash + 1)), 'ipv6');
+    else list.addSubnet(address, prefix, type);
   }
   return list;
 }

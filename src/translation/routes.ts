@@ -63,7 +63,8 @@ export function matchLegacyPath(method: string, path: string): LegacyPathMatch {
   const target = rest === null ? COLLECTION : ITEM;
   if (method === 'OPTIONS') return { kind: 'options', template: target.template, allow: target.allow };
   const head = method === 'HEAD';
-  const route = target.methods[head ? 'GET' : method];
+  const wanted = head ? 'GET' : method;
+  const route = Object.hasOwn(target.methods, wanted) ? target.methods[wanted] : undefined;
   if (route === undefined) return { kind: 'method-not-allowed', template: target.template, allow: target.allow };
   return { kind: 'route', route, head, emailSegment: rest };
 }

@@ -70,8 +70,10 @@ describe('matchLegacyPath on an item', () => {
       expect(match.emailSegment).toBe(segment);
     }
   });
+});
 
-  // BUG: the method is looked up in a plain object, so a method named like an Object.prototype
+describe('matchLegacyPath with method names from Object.prototype', () => {
+  // Was a bug (fixed): the method is looked up in a plain object, so a method named like an Object.prototype
   // member (`constructor`, `toString`, `__proto__`, ...) "finds" a route (the inherited function or
   // Object.prototype itself) instead of being refused with 405. Not reachable through Node's HTTP
   // parser today (it only passes known, upper-case methods), but the function's own contract
