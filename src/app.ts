@@ -23,8 +23,12 @@ import { v4Authorization, V4_PREFIX } from './v4/adapter';
 import { V4Api } from './v4/api';
 import { V4Client } from './v4/client';
 
+/** Told about every call once it is over (metrics, the migration report). */
+export type CallObserver = (state: RequestState, legacyStatus: number, completed: boolean) => void;
+
 export interface AppDeps {
   readonly logger?: Logger;
+  readonly observers?: readonly CallObserver[];
   /** When the legacy API counts as deprecated since (Deprecation header); default: now. */
   readonly startedAt?: Date;
 }
@@ -64,6 +68,7 @@ function hasUnsafeSegment(path: string): boolean {
 export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp {
   if (config.v4BaseUrl === null) throw new Error('createApp needs config.v4BaseUrl');
   const logger = deps.logger ?? createLogger(config.logLevel);
+  const observers = deps.observers ?? [];
   const allowList = buildBlockList(config.allowCidrs);
   const trustedProxies = config.trustedProxies.length === 0 ? null : buildBlockList(config.trustedProxies);
   const v4Client = new V4Client(config.v4BaseUrl, { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes });
@@ -110,7 +115,10 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
       record: { route: 'unknown-route', legacyMethod: req.method, legacyPath: '', rules: [], v4Calls: 0 },
     };
     res.locals.state = state;
-    res.once('close', () => logTranslation(logger, state, res.statusCode, res.writableFinished));
+    res.once('close', () => {
+      logTranslation(logger, state, res.statusCode, res.writableFinished);
+      for (const observe of observers) observe(state, res.statusCode, res.writableFinished);
+    });
     if (!inList(allowList, state.clientAddress)) {
       state.record.route = 'forbidden';
       next(new GatewayError('FORBIDDEN_CLIENT', 'This gateway does not serve your network; ask its operators to add it to ALLOW_CIDRS.', { detail: 'caller outside ALLOW_CIDRS' }));

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'winston';
 import { GatewayError, isGatewayError } from '../errors';
 import { V4Answer } from '../v4/api';
+import { UpstreamFailure } from '../v4/client';
 import { sendJson, sendV4Answer } from './respond';
 import { stateOf } from './request-state';
 
@@ -42,6 +43,7 @@ export function errorHandler(logger: Logger) {
       state.record.errorCode = error.code;
       if (error.detail !== undefined) state.record.reason = error.detail;
       if (error.outcomeUnknown) state.record.outcomeUnknown = true;
+      if (error.cause instanceof UpstreamFailure) state.record.upstreamFailure = error.cause.kind;
     }
     // After a refused body the rest of it may still be arriving: do not keep reading it.
     if (error.code === 'PAYLOAD_TOO_LARGE' || (!req.complete && req.readable)) res.setHeader('connection', 'close');

@@ -65,6 +65,7 @@ export function createForwarder(options: ForwarderOptions): { handler: RequestHa
           ? new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time; try again later.')
           : new GatewayError('UPSTREAM_ERROR', 'The upstream could not be reached or answered badly; try again later.');
         state.record.errorCode = error.code;
+        state.record.upstreamFailure = timedOut.has(req) ? 'timeout' : 'connect';
         state.record.reason = `${(err as NodeJS.ErrnoException).code ?? err.message}`;
         sendJson(response, error.status, { error: { code: error.code, message: error.message, request_id: state.requestId } });
       },

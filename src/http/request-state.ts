@@ -22,6 +22,8 @@ export interface TranslationRecord {
   /** Why the gateway refused or failed the call (never holds a key or a raw email). */
   reason?: string;
   outcomeUnknown?: boolean;
+  /** How V4 failed when it did: connect, timeout, reset, too_large, protocol. */
+  upstreamFailure?: string;
   /** The email of the call, in the form LOG_EMAILS allows. */
   email?: string;
 }

@@ -28,6 +28,7 @@ export function logTranslation(logger: Logger, state: RequestState, legacyStatus
     error_code: record.errorCode,
     reason: record.reason,
     outcome_unknown: record.outcomeUnknown,
+    upstream_failure: record.upstreamFailure,
     client_aborted: completed ? undefined : true,
   });
 }

@@ -59,6 +59,7 @@ export async function createUser(deps: OperationDeps, call: LegacyCall, res: Res
   const email = readUserEmail(user);
   const headers: Record<string, string> = {};
   if (email !== undefined) {
+    call.record.email = deps.privacy.forLog(email.toLowerCase());
     // The write happened: even an id that cannot be cached must not turn it into an error.
     try {
       deps.resolver.remember(call.credential, email.toLowerCase(), readUserId(user));
