@@ -80,6 +80,7 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
     rules: new FieldRules(config.fieldRules),
     privacy: new EmailPrivacy(config.logEmails, config.logHashKey),
     verifyCachedWrites: config.verifyCachedWrites,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
   };
   const legacy = legacyHandler({
     deps: operationDeps,

@@ -12,6 +12,8 @@ export interface OperationDeps {
   readonly rules: FieldRules;
   readonly privacy: EmailPrivacy;
   readonly verifyCachedWrites: boolean;
+  /** The deadline of one V4 call's worth of work (a list gets it per page). */
+  readonly upstreamTimeoutMs: number;
 }
 
 /** One legacy call, validated: everything an operation may read. */

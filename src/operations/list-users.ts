@@ -4,6 +4,7 @@ import { emailProblem, invalidEmail } from '../translation/email';
 import { readUserPage, V4_MAX_PAGE_LIMIT, v4IndexPath, type IndexQuery, type UserPage } from '../v4/adapter';
 import { parseJsonAnswer, V4Answer } from '../v4/api';
 import { sendJson } from '../http/respond';
+import { Deadline } from '../v4/deadline';
 import type { LegacyCall, OperationDeps } from './context';
 import { roundMs } from './resolve-user';
 
@@ -59,7 +60,10 @@ export async function listUsers(deps: OperationDeps, call: LegacyCall, res: Resp
     const path = plan.single ? v4IndexPath(plan.filters) : v4IndexPath({ ...plan.filters, offset, limit });
     call.record.v4Path ??= path;
     const started = performance.now();
-    const response = await deps.v4.send({ method: 'GET', path, headers: deps.v4.headers(call.scope, false) }, call.scope);
+    // The first page spends from the call's deadline; each later page gets a deadline of its own,
+    // since listing every user takes longer the more users there are, and the answer keeps moving.
+    const scope = offset === plan.offset ? call.scope : { ...call.scope, deadline: new Deadline(deps.upstreamTimeoutMs) };
+    const response = await deps.v4.send({ method: 'GET', path, headers: deps.v4.headers(scope, false) }, scope);
     call.record.forwardMs = roundMs((call.record.forwardMs ?? 0) + performance.now() - started);
     call.record.v4Status = response.status;
     if (response.status !== 200) throw new V4Answer(response);

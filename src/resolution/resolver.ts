@@ -83,7 +83,8 @@ export class Resolver {
     const pending = this.cache.fetch(key, { context });
     if (context.started) this.stats.misses += 1;
     else this.stats.coalesced += 1;
-    const userId = await pending;
+    // A caller that joined someone else's lookup still answers by its own deadline.
+    const userId = context.started ? await pending : await withinDeadline(pending, scope);
     if (userId === undefined) throw userNotFound();
     return { userId, fromCache: false, outcome: context.started ? 'miss' : 'coalesced' };
   }
@@ -95,6 +96,14 @@ export class Resolver {
   forget(credential: string, normalisedEmail: string): void {
     this.cache.delete(Resolver.key(credential, normalisedEmail));
   }
+}
+
+function withinDeadline<T>(pending: Promise<T>, scope: CallScope): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new GatewayError('UPSTREAM_TIMEOUT', 'V4 did not answer in time; try again later.', { detail: 'timeout: waited for a shared lookup' })), scope.deadline.remainingMs());
+  });
+  return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
 }
 
 export function userNotFound(): GatewayError {

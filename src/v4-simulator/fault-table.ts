@@ -12,6 +12,8 @@ interface ActiveRule {
 
 export class FaultTable {
   private rules: ActiveRule[] = [];
+  /** How many requests each kind of fault has been applied to, for chaos runs' reports. */
+  readonly applied: Record<FaultKind, number> = { delay: 0, status: 0, garbage: 0, reset: 0, hang: 0, huge: 0 };
 
   /** Rules are checked when added, so a typo fails the test that adds it, not a later request. */
   add(rule: FaultRule): void {
@@ -36,6 +38,7 @@ export class FaultTable {
     const active = this.rules[i];
     if (active === undefined) return undefined;
     if (--active.remaining <= 0) this.rules.splice(i, 1);
+    this.applied[active.rule.kind] += 1;
     return active.rule;
   }
 }

@@ -6,7 +6,7 @@ import { parseQueryPairs } from './query';
 import { route } from './routes';
 import { SimulatorHttpServer } from './server';
 import { TenantStore } from './store';
-import type { FaultRule, RecordedRequest, SimulatorOptions, V4User } from './types';
+import type { FaultKind, FaultRule, RecordedRequest, SimulatorOptions, V4User } from './types';
 import { cloneUser } from './user';
 import { validateCreate, validateUpdate } from './validate';
 
@@ -114,6 +114,11 @@ export class V4Simulator {
 
   addFault(rule: FaultRule): void {
     this.faults.add(rule);
+  }
+
+  /** Requests each kind of fault was applied to so far. */
+  faultsApplied(): Readonly<Record<FaultKind, number>> {
+    return { ...this.faults.applied };
   }
 
   clearFaults(): void {

@@ -70,22 +70,35 @@ export class V4Api {
   async send(request: V4Request, scope: CallScope, kind: 'lookup' | 'read' | 'write' = request.method === 'GET' ? 'read' : 'write'): Promise<V4Response> {
     const write = kind === 'write';
     this.calls[kind] += 1;
-    scope.tally.calls += 1;
+    // A read gets half the time left, so that one retry after a timeout still fits the deadline.
+    const attemptMs = write ? undefined : Math.max(1, Math.floor(scope.deadline.remainingMs() / 2));
+    let response: V4Response;
     try {
-      return await this.client.send(request, scope.deadline);
+      scope.tally.calls += 1;
+      response = await this.client.send(request, scope.deadline, attemptMs);
     } catch (err) {
       if (!(err instanceof UpstreamFailure)) throw err;
-      const retryable = !err.sent || (!write && err.staleSocket);
+      // Writes are resent only when V4 cannot have seen them; reads also after a stale
+      // kept-alive socket or a timeout, as long as the deadline leaves room.
+      const retryable = !err.sent || (!write && (err.staleSocket || err.kind === 'timeout'));
       if (!retryable || scope.deadline.expired()) throw upstreamError(err, write);
       this.calls.retries += 1;
       scope.tally.calls += 1;
       try {
-        return await this.client.send(request, scope.deadline);
+        response = await this.client.send(request, scope.deadline);
       } catch (second) {
         if (second instanceof UpstreamFailure) throw upstreamError(second, write);
         throw second;
       }
     }
+    // Redirects are never followed, nor handed to a legacy client that might follow them past the gateway.
+    if (response.status >= 300 && response.status < 400) {
+      throw new GatewayError('UPSTREAM_ERROR', 'V4 answered with a redirect the gateway does not follow; try again later.', {
+        detail: `V4 answered ${response.status} (redirect, not followed)${write ? '; the write may have been applied (outcome unknown)' : ''}`,
+        outcomeUnknown: write,
+      });
+    }
+    return response;
   }
 
   headers(scope: CallScope, withBody: boolean): Record<string, string> {

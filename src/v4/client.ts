@@ -58,8 +58,9 @@ export class V4Client {
     this.agent = new AgentClass({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: Math.min(options.maxSockets, 256), scheduling: 'lifo' });
   }
 
-  send(request: V4Request, deadline: Deadline): Promise<V4Response> {
-    const remaining = deadline.remainingMs();
+  /** `attemptMs`: a shorter limit for this attempt, so that a read can be retried within the deadline. */
+  send(request: V4Request, deadline: Deadline, attemptMs?: number): Promise<V4Response> {
+    const remaining = Math.min(deadline.remainingMs(), attemptMs ?? Infinity);
     if (remaining <= 0) return Promise.reject(new UpstreamFailure('timeout', false, 'deadline passed before the call'));
     return new Promise<V4Response>((resolve, reject) => {
       let connected = false;
