@@ -4,6 +4,9 @@ import { createApp } from './app';
 import { loadConfig, requireV4BaseUrl, SettingError, type GatewayConfig } from './config/load';
 import { createAdminApp } from './observability/admin-app';
 import { createLogger } from './observability/logger';
+import { GatewayMetrics } from './observability/metrics';
+import { MigrationReport } from './observability/migration-report';
+import { V4Probe } from './observability/v4-probe';
 
 /** Limits every listening socket gets (Slowloris, oversized headers, endless requests). */
 export const SERVER_LIMITS = {
@@ -13,10 +16,12 @@ export const SERVER_LIMITS = {
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
   maxHeaderSize: 16 * 1024,
+  /** How often Node checks the two timeouts above (its default, 30 s, would let a slow client linger 40 s). */
+  connectionsCheckingInterval: 1_000,
 } as const;
 
 export function createServer(listener: http.RequestListener): http.Server {
-  const server = http.createServer({ maxHeaderSize: SERVER_LIMITS.maxHeaderSize }, listener);
+  const server = http.createServer({ maxHeaderSize: SERVER_LIMITS.maxHeaderSize, connectionsCheckingInterval: SERVER_LIMITS.connectionsCheckingInterval }, listener);
   server.headersTimeout = SERVER_LIMITS.headersTimeout;
   server.requestTimeout = SERVER_LIMITS.requestTimeout;
   server.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeout;
@@ -49,15 +54,30 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const v4BaseUrl = requireV4BaseUrl(config);
   const logger = createLogger(config.logLevel);
   if (config.logEmails === 'plain') logger.warn('LOG_EMAILS=plain: raw email addresses will be written to the log; use only for debugging');
-  const gateway = createApp(config, { logger });
+  const metrics = new GatewayMetrics();
+  const report = new MigrationReport();
+  const gateway = createApp(config, { logger, observers: [metrics.observe, report.observe] });
+  const probe =
+    config.v4ApiKey === null || config.v4ProbeIntervalMs === 0
+      ? null
+      : new V4Probe({ baseUrl: v4BaseUrl, apiKey: config.v4ApiKey, intervalMs: config.v4ProbeIntervalMs, timeoutMs: Math.min(config.upstreamTimeoutMs, config.v4ProbeIntervalMs), logger });
+  metrics.attach({ resolver: gateway.resolver, v4: gateway.v4, probe, report });
   let shuttingDown = false;
-  const admin = createAdminApp({ readiness: { notReadyReason: () => (shuttingDown ? 'shutting down' : null) }, logger, warmUp: gateway.warmUp });
+  const readiness = [
+    // The process listens only once its configuration loaded and validated.
+    { name: 'config', problem: () => null },
+    { name: 'shutdown', problem: () => (shuttingDown ? 'shutting down' : null) },
+    ...(probe === null ? [] : [{ name: 'v4', problem: () => probe.problem() }]),
+  ];
+  const admin = createAdminApp({ readiness, logger, warmUp: gateway.warmUp, metrics, report });
 
   const server = createServer(gateway.app);
   const adminServer = createServer(admin);
   const port = await listen(server, config.port, config.host);
   const adminPort = await listen(adminServer, config.adminPort, config.adminHost);
   logger.info('gateway listening', { port, admin_port: adminPort, host: config.host, v4_base_url: safeUrl(v4BaseUrl), v4_key_configured: config.v4ApiKey !== null, legacy_base_url: config.legacyBaseUrl === null ? undefined : safeUrl(config.legacyBaseUrl) });
+
+  probe?.start();
 
   if (config.warmUpOnStart) {
     gateway.warmUp().catch((err: unknown) => logger.warn('cache warm-up failed', { error: err instanceof Error ? err.message : String(err) }));
@@ -66,6 +86,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const shutdown = async (): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
+    probe?.stop();
     logger.info('shutting down: draining calls in flight', { grace_ms: config.shutdownGraceMs });
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -27,6 +27,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; key: keyof RawConfig; ki
   { env: 'CACHE_TTL_MS', key: 'cacheTtlMs', kind: 'integer' },
   { env: 'VERIFY_CACHED_WRITES', key: 'verifyCachedWrites', kind: 'boolean' },
   { env: 'WARM_UP', key: 'warmUpOnStart', kind: 'boolean' },
+  { env: 'V4_PROBE_INTERVAL_MS', key: 'v4ProbeIntervalMs', kind: 'integer' },
   { env: 'DEPRECATION_DATE', key: 'deprecationDate', kind: 'string' },
   { env: 'SUNSET_DATE', key: 'sunsetDate', kind: 'string' },
   { env: 'LOG_LEVEL', key: 'logLevel', kind: 'word' },

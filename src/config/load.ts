@@ -26,6 +26,8 @@ export interface GatewayConfig {
   readonly cacheTtlMs: number;
   readonly verifyCachedWrites: boolean;
   readonly warmUpOnStart: boolean;
+  /** Interval of the readiness probe of V4 with the configured key; 0: no probe. */
+  readonly v4ProbeIntervalMs: number;
   readonly deprecationDate: Date | null;
   readonly sunsetDate: Date | null;
   readonly logLevel: RawConfig['logLevel'];
@@ -153,6 +155,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     cacheTtlMs: raw.cacheTtlMs,
     verifyCachedWrites: raw.verifyCachedWrites,
     warmUpOnStart: raw.warmUpOnStart,
+    v4ProbeIntervalMs: raw.v4ProbeIntervalMs,
     deprecationDate: raw.deprecationDate === null ? null : new Date(raw.deprecationDate),
     sunsetDate: raw.sunsetDate === null ? null : new Date(raw.sunsetDate),
     logLevel: raw.logLevel,

@@ -71,6 +71,8 @@ export const configSchema = z.strictObject({
   verifyCachedWrites: z.boolean(),
   /** Fill the cache from the V4 index at start (in the background; serving starts at once). */
   warmUpOnStart: z.boolean(),
+  /** How often /readyz's authenticated V4 probe runs when a key is configured; 0: no probe. */
+  v4ProbeIntervalMs: z.number().int().min(0).max(3_600_000),
   deprecationDate: httpDate.nullable(),
   sunsetDate: httpDate.nullable(),
   logLevel: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']),

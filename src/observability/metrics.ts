@@ -1,0 +1,319 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestState } from '../http/request-state';
+import type { ResolutionStats } from '../resolution/resolution-stats';
+
+/** What the resolution counters are read from (the gateway's Resolver). */
+export interface ResolverSource {
+  readonly stats: ResolutionStats;
+  readonly size: number;
+}
+
+/** The V4 call counters of the translated calls (the gateway's V4Api). */
+export interface V4CallSource {
+  readonly calls: Readonly<Record<'lookup' | 'read' | 'write' | 'retries', number>>;
+}
+
+export interface ProbeSource {
+  readonly counts: Readonly<{ ok: number; failed: number }>;
+  readonly lastSuccess: number | null;
+  problem(): string | null;
+}
+
+export interface ReportSource {
+  readonly clientCount: number;
+  readonly overflowCalls: number;
+}
+
+/** Everything read at scrape time rather than counted per call; any may be missing. */
+export interface MetricSources {
+  readonly resolver?: ResolverSource;
+  readonly v4?: V4CallSource;
+  readonly probe?: ProbeSource | null;
+  readonly report?: ReportSource;
+}
+
+const PREFIX = 'legacy_gateway_';
+/** The `legacy_status` of a call whose answer was not completely written. */
+const ABORTED = -1;
+/** The `v4_status` of a call that got no V4 answer. */
+const NO_V4 = -1;
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+type Key = string | number;
+
+function statusLabel(status: Key): string {
+  return status === ABORTED ? 'aborted' : String(status);
+}
+
+function v4StatusLabel(status: Key): string {
+  return status === NO_V4 ? 'none' : String(status);
+}
+
+/**
+ * Children of a labelled metric, kept in nested maps keyed by the label values as they come
+ * (numbers stay numbers), so the per-call path builds no strings and no label objects.
+ */
+class Children<C> {
+  private readonly root = new Map<Key, unknown>();
+
+  constructor(private readonly make: (keys: readonly Key[]) => C) {}
+
+  get(...keys: Key[]): C {
+    let map = this.root;
+    const last = keys.length - 1;
+    for (let i = 0; i < last; i += 1) {
+      const key = keys[i] as Key;
+      let next = map.get(key) as Map<Key, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map<Key, unknown>();
+        map.set(key, next);
+      }
+      map = next;
+    }
+    const leafKey = keys[last] as Key;
+    let child = map.get(leafKey) as C | undefined;
+    if (child === undefined) {
+      child = this.make(keys);
+      map.set(leafKey, child);
+    }
+    return child;
+  }
+}
+
+/** How a call failed upstream, or null: the kinds of `legacy_gateway_upstream_errors_total`. */
+export function upstreamErrorKind(record: RequestState['record']): string | null {
+  if (record.upstreamFailure !== undefined) return record.upstreamFailure;
+  if (record.errorCode === 'UPSTREAM_TIMEOUT') return 'timeout';
+  // No failure kind: V4 answered, but with something unreadable (not JSON, a redirect, not a user).
+  if (record.errorCode === 'UPSTREAM_ERROR') return 'invalid_answer';
+  if (record.errorCode === undefined && record.v4Status !== undefined && record.v4Status >= 500) return 'v4_5xx';
+  return null;
+}
+
+/**
+ * The gateway's Prometheus metrics, in a registry of their own (several gateways in one process,
+ * as in tests, never share counters). Per-call metrics are counted by `observe` (a CallObserver);
+ * the resolution, V4, probe and report figures are read from their owners at scrape time.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private sources: MetricSources = {};
+
+  private readonly requests: Children<Counter.Internal>;
+  private readonly duration: Children<Histogram.Internal<string>>;
+  private readonly v4Duration: Children<Histogram.Internal<string>>;
+  private readonly resolutions: Children<Counter.Internal>;
+  private readonly rejections: Children<Counter.Internal>;
+  private readonly upstreamErrors: Children<Counter.Internal>;
+  private readonly outcomeUnknown: Children<Counter.Internal>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+
+    const requests = new Counter({
+      name: `${PREFIX}requests_total`,
+      help: 'Calls answered, by route id, the status the client got (aborted: the answer was not completely written) and the status V4 answered (none: no V4 answer).',
+      labelNames: ['route', 'legacy_status', 'v4_status'] as const,
+      registers,
+    });
+    this.requests = new Children(([route, status, v4Status]) => requests.labels(String(route), statusLabel(status as Key), v4StatusLabel(v4Status as Key)));
+
+    const duration = new Histogram({
+      name: `${PREFIX}request_duration_seconds`,
+      help: 'Time from the request arriving to its answer finishing, by route id and the status the client got.',
+      labelNames: ['route', 'legacy_status'] as const,
+      buckets: SECONDS,
+      registers,
+    });
+    this.duration = new Children(([route, status]) => duration.labels(String(route), statusLabel(status as Key)));
+
+    const v4Duration = new Histogram({
+      name: `${PREFIX}v4_duration_seconds`,
+      help: 'Time a translated call spent on V4, by route id and phase (lookup: resolving the email, verifying included; forward: the translated call).',
+      labelNames: ['route', 'phase'] as const,
+      buckets: SECONDS,
+      registers,
+    });
+    this.v4Duration = new Children(([a, b]) => v4Duration.labels(String(a), String(b)));
+
+    const resolutions = new Counter({
+      name: `${PREFIX}resolution_outcomes_total`,
+      help: 'How the user_id of each call was found (the resolution field of the log), by route id.',
+      labelNames: ['route', 'outcome'] as const,
+      registers,
+    });
+    this.resolutions = new Children(([a, b]) => resolutions.labels(String(a), String(b)));
+
+    const rejections = new Counter({
+      name: `${PREFIX}rejections_total`,
+      help: 'Calls the gateway answered with one of its own 4xx errors, by route id and error code.',
+      labelNames: ['route', 'code'] as const,
+      registers,
+    });
+    this.rejections = new Children(([a, b]) => rejections.labels(String(a), String(b)));
+
+    const upstreamErrors = new Counter({
+      name: `${PREFIX}upstream_errors_total`,
+      help: 'Calls that failed upstream, by route id and kind (connect, timeout, reset, too_large, protocol, invalid_answer, v4_5xx).',
+      labelNames: ['route', 'kind'] as const,
+      registers,
+    });
+    this.upstreamErrors = new Children(([a, b]) => upstreamErrors.labels(String(a), String(b)));
+
+    const outcomeUnknown = new Counter({
+      name: `${PREFIX}outcome_unknown_writes_total`,
+      help: 'Writes that failed after they may have reached V4 (the client was told the outcome is unknown), by route id.',
+      labelNames: ['route'] as const,
+      registers,
+    });
+    this.outcomeUnknown = new Children(([route]) => outcomeUnknown.labels(String(route)));
+
+    this.registerReadMetrics(registers);
+  }
+
+  /** The sources read at scrape time (the app's resolver and V4 API, the probe, the report). Once each. */
+  attach(sources: MetricSources): void {
+    const probe = sources.probe;
+    if (probe !== undefined && probe !== null) {
+      if (this.sources.probe !== undefined && this.sources.probe !== null) throw new Error('a probe is attached already');
+      this.registerProbeMetrics(probe);
+    }
+    this.sources = { ...this.sources, ...sources };
+  }
+
+  /** The CallObserver: label lookups and increments only. */
+  readonly observe = (state: RequestState, legacyStatus: number, completed: boolean): void => {
+    const record = state.record;
+    const route = record.route;
+    const status = completed ? legacyStatus : ABORTED;
+    this.requests.get(route, status, record.v4Status ?? NO_V4).inc();
+    this.duration.get(route, status).observe((performance.now() - state.startedAt) / 1000);
+    if (record.lookupMs !== undefined) this.v4Duration.get(route, 'lookup').observe(record.lookupMs / 1000);
+    if (record.forwardMs !== undefined) this.v4Duration.get(route, 'forward').observe(record.forwardMs / 1000);
+    if (record.resolution !== undefined) this.resolutions.get(route, record.resolution).inc();
+    if (record.errorCode !== undefined && legacyStatus < 500) this.rejections.get(route, record.errorCode).inc();
+    const kind = upstreamErrorKind(record);
+    if (kind !== null) this.upstreamErrors.get(route, kind).inc();
+    if (record.outcomeUnknown === true) this.outcomeUnknown.get(route).inc();
+  };
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Counters and gauges whose values live elsewhere: set from their owner on every scrape. */
+  private registerReadMetrics(registers: Registry[]): void {
+    const sources = (): MetricSources => this.sources;
+    const fromStats = (name: string, help: string, read: (stats: ResolutionStats) => number): void => {
+      new Counter({
+        name: PREFIX + name,
+        help,
+        registers,
+        collect() {
+          const stats = sources().resolver?.stats;
+          this.reset();
+          if (stats !== undefined) this.inc(read(stats));
+        },
+      });
+    };
+    new Counter({
+      name: `${PREFIX}resolver_resolutions_total`,
+      help: 'Email to user_id resolutions by result: hit (from the cache), miss (a V4 lookup), coalesced (joined a lookup already running).',
+      labelNames: ['result'] as const,
+      registers,
+      collect() {
+        const stats = sources().resolver?.stats;
+        this.reset();
+        if (stats === undefined) return;
+        this.inc({ result: 'hit' }, stats.hits);
+        this.inc({ result: 'miss' }, stats.misses);
+        this.inc({ result: 'coalesced' }, stats.coalesced);
+      },
+    });
+    fromStats('resolver_verifications_total', 'By-id reads before a write with a cached user_id (VERIFY_CACHED_WRITES).', (s) => s.verifications);
+    fromStats('resolver_verification_mismatches_total', 'Verifications that found the cached user no longer holds the email (entry dropped, looked up afresh).', (s) => s.verificationMismatches);
+    fromStats('resolver_self_heals_total', 'Cached user_ids V4 answered 404 for: dropped, looked up once more, call retried.', (s) => s.selfHeals);
+    fromStats('resolver_lookups_failed_total', 'V4 lookups that failed (timeout, 5xx, unreadable); never cached.', (s) => s.lookupsFailed);
+    fromStats('cache_evictions_total', 'Cache entries evicted to stay within CACHE_MAX.', (s) => s.evictions);
+    new Gauge({
+      name: `${PREFIX}cache_entries`,
+      help: 'Email to user_id entries in the cache now.',
+      registers,
+      collect() {
+        this.set(sources().resolver?.size ?? 0);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}v4_requests_total`,
+      help: 'Requests the translated calls sent to V4, by kind (lookup, read, write; retry: a request sent again). Pass-through calls are not included.',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        const calls = sources().v4?.calls;
+        this.reset();
+        if (calls === undefined) return;
+        this.inc({ kind: 'lookup' }, calls.lookup);
+        this.inc({ kind: 'read' }, calls.read);
+        this.inc({ kind: 'write' }, calls.write);
+        this.inc({ kind: 'retry' }, calls.retries);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}migration_report_clients`,
+      help: 'Clients (credential fingerprint and address) the migration report holds.',
+      registers,
+      collect() {
+        this.set(sources().report?.clientCount ?? 0);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}migration_report_overflow_calls_total`,
+      help: 'Calls of clients the migration report had no room for (past its bound); counted only in its overflow totals.',
+      registers,
+      collect() {
+        const report = sources().report;
+        this.reset();
+        if (report !== undefined) this.inc(report.overflowCalls);
+      },
+    });
+  }
+
+  /** The probe's metrics exist only when there is a probe (a key is configured), so that no alert fires on a gateway without one. */
+  private registerProbeMetrics(probe: ProbeSource): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: `${PREFIX}v4_probe_up`,
+      help: 'Whether the readiness probe of V4 with the configured key counts as up (1: its latest probe succeeded and is recent) or not (0).',
+      registers,
+      collect() {
+        this.set(probe.problem() === null ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}v4_probe_last_success_timestamp_seconds`,
+      help: 'When the readiness probe of V4 last succeeded (Unix seconds); 0 before the first success.',
+      registers,
+      collect() {
+        this.set((probe.lastSuccess ?? 0) / 1000);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}v4_probes_total`,
+      help: 'Readiness probes of V4, by result (ok, failed).',
+      labelNames: ['result'] as const,
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ result: 'ok' }, probe.counts.ok);
+        this.inc({ result: 'failed' }, probe.counts.failed);
+      },
+    });
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * CPU profiles of the gateway under the legacy PUT load (cache warm, VERIFY_CACHED_WRITES=false,
+ * LOG_LEVEL=info) and, for comparison, of bare Express + http-proxy-middleware under the PATCH
+ * it becomes; both with `node --cpu-prof`, each under load alone (the other idle), and a summary
+ * of the samples taken during the measured run only (cpuprofile-summary.ts).
+ *
+ *   tsc -p tsconfig.bench.json && node dist/test/bench/profile.js
+ *   env PROFILE_SECONDS (6), PROFILE_CONNECTIONS (32)
+ * Profiles and the summary go to bench-results/profile-<date>/.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load';
+import { FieldRules } from '../../src/translation/field-rules';
+import { killAll, SimProcess, startBareProxy, startGateway, stopChild, type ServiceProcess } from './children';
+import { formatSummary, summarizeProfile, type ProfileSummary } from './cpuprofile-summary';
+import { runLoad, type LoadRequest, type LoadResult } from './load';
+import { call, runPool } from './serve';
+import { authorization, legacyUserPath, putBodies, v4UserPath } from './fixtures';
+
+const KEY = 'profile-key';
+const USERS = 256;
+const SECONDS = Number(process.env.PROFILE_SECONDS ?? 6);
+const CONNECTIONS = Number(process.env.PROFILE_CONNECTIONS ?? 32);
+
+function nowUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+async function main(): Promise<void> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const dir = join(process.cwd(), 'bench-results', `profile-${stamp}`);
+  mkdirSync(dir, { recursive: true });
+  const rules = new FieldRules(loadConfig({ env: {} }).fieldRules);
+
+  const sim = await SimProcess.start({ [KEY]: 1_000 });
+  const simPid = sim.child.pid ?? 0;
+  const profArgs = (name: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
+  const gateway = await startGateway({ v4BaseUrl: sim.url, apiKey: KEY, verifyCachedWrites: false, logLevel: 'info', nodeArgs: profArgs('gateway-put') });
+  const bare = await startBareProxy(sim.url, profArgs('bare-patch'));
+  const ids = await sim.ids(KEY, USERS);
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  await runPool(ids.length, 8, async (i) => {
+    const res = await call(agent, gateway.url, 'GET', legacyUserPath(i));
+    if (res.status !== 200) throw new Error(`cache warm-up: ${res.status}`);
+  });
+  agent.destroy();
+
+  const puts: LoadRequest[] = [];
+  const patches: LoadRequest[] = [];
+  ids.forEach((id, i) => {
+    const { legacy, v4 } = putBodies(rules, i);
+    puts.push({ method: 'PUT', path: legacyUserPath(i), headers: { 'content-type': 'application/json' }, body: legacy });
+    patches.push({ method: 'PATCH', path: v4UserPath(id), headers: { 'content-type': 'application/json', authorization: authorization(KEY) }, body: v4 });
+  });
+
+  const measure = async (target: ServiceProcess, requests: LoadRequest[]): Promise<{ result: LoadResult; window: { fromUs: number; toUs: number } }> => {
+    await runLoad({ url: target.url, connections: CONNECTIONS, durationS: 2, requests, targetPid: target.pid, simPid, sim }); // warm-up
+    const fromUs = nowUs();
+    const result = await runLoad({ url: target.url, connections: CONNECTIONS, durationS: SECONDS, requests, targetPid: target.pid, simPid, sim });
+    return { result, window: { fromUs, toUs: nowUs() } };
+  };
+  const put = await measure(gateway, puts);
+  const patch = await measure(bare, patches);
+  // SIGTERM: both shut down through process.exit, which writes the profile.
+  await Promise.all([stopChild(gateway.child, 10_000), stopChild(bare.child, 10_000)]);
+  await stopChild(sim.child);
+
+  const files = readdirSync(dir);
+  const summaries: Record<string, ProfileSummary> = {};
+  const text: string[] = [];
+  for (const [name, run] of [
+    ['gateway-put', put],
+    ['bare-patch', patch],
+  ] as const) {
+    const file = files.find((f) => f.startsWith(name));
+    if (file === undefined) throw new Error(`no profile written for ${name} in ${dir}`);
+    const summary = summarizeProfile(join(dir, file), run.window, 30);
+    summaries[name] = summary;
+    text.push(
+      `== ${name}: ${run.result.rps} req/s, p50 ${run.result.p50Ms} ms, ${run.result.targetCpuUsPerReq} µs CPU/req (process total), V4 calls/call ${run.result.upstreamPerCall} ==`,
+      formatSummary(summary, run.result.completed),
+      '',
+    );
+  }
+  process.stdout.write(text.join('\n') + '\n');
+  writeFileSync(join(dir, 'summary.txt'), text.join('\n') + '\n');
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ put: put.result, patch: patch.result, summaries }, null, 2) + '\n');
+  process.stdout.write(`Profiles and summary: ${dir}\n`);
+}
+
+main().then(
+  () => {
+    killAll();
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`profile failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    killAll();
+    process.exit(1);
+  },
+);
