@@ -15,18 +15,23 @@ function sendLegacyUser(deps: OperationDeps, res: Response, response: V4Response
 }
 
 /**
- * The user V4 answered a successful write with. If that answer is unreadable the write still
- * happened: the client gets 502 and the log says the write was applied.
+ * The user V4 answered a successful write with. An unreadable "success" is not one the gateway
+ * can vouch for (a broken V4 or something in between may have answered): 502, outcome unknown.
  */
 function writtenUser(response: V4Response): JsonObject {
   try {
     return parseUserAnswer(response);
   } catch (err) {
-    if (err instanceof GatewayError) {
-      throw new GatewayError(err.code, 'V4 applied the change but answered with something the gateway cannot read; read the user to see it.', { detail: `write applied (V4 ${response.status}); ${err.detail ?? err.message}` });
-    }
+    if (err instanceof GatewayError) throw unreadableWriteAnswer(response, err.detail ?? err.message);
     throw err;
   }
+}
+
+function unreadableWriteAnswer(response: V4Response, what: string): GatewayError {
+  return new GatewayError('UPSTREAM_ERROR', 'V4 answered the change with something the gateway cannot read; it may or may not have been applied: read the user before repeating it.', {
+    detail: `V4 ${response.status} with an unreadable answer (${what}); the write may have been applied (outcome unknown)`,
+    outcomeUnknown: true,
+  });
 }
 
 function isSuccess(response: V4Response): boolean {
@@ -109,10 +114,16 @@ export async function deleteUser(deps: OperationDeps, call: LegacyCall, res: Res
   call.record.v4Status = response.status;
   if (!isSuccess(response)) throw new V4Answer(response);
   deps.resolver.forget(call.credential, call.email as string);
-  if (response.body.length === 0 || response.status === 204) sendEmpty(res, response.status);
-  else {
-    res.statusCode = response.status;
-    res.setHeader('content-type', response.headers['content-type'] ?? 'application/json');
-    res.end(response.body);
+  if (response.status === 204 || response.body.length === 0) {
+    sendEmpty(res, response.status);
+    return;
   }
+  // A 2xx with a body must at least be JSON: anything else is not an answer to vouch for.
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body.toString('utf8'));
+  } catch {
+    throw unreadableWriteAnswer(response, 'not JSON');
+  }
+  sendJson(res, response.status, body);
 }

@@ -4,6 +4,7 @@ import { userNotFound, V4ApiError } from './errors';
 import { errorAnswer, jsonAnswer, JSON_TYPE, type SimAnswer, type SimRequest } from './exchange';
 import { parseIndexQuery } from './query';
 import type { TenantStore } from './store';
+import type { JournalEntry } from './types';
 import { validateCreate, validateUpdate } from './validate';
 
 export const USERS_PATH = '/api/user/management/v4/users';
@@ -14,6 +15,8 @@ export interface RouteContext {
   tenants: ReadonlyMap<string, TenantStore>;
   maxLimit: number;
   bodyLimitBytes: number;
+  /** Told of every write that changed the store (absent when recording is off). */
+  journal?: (entry: JournalEntry) => void;
 }
 
 /** Never throws a V4ApiError: it becomes the answer. Other errors are bugs and propagate. */
@@ -42,11 +45,18 @@ function dispatch(req: SimRequest, ctx: RouteContext): SimAnswer {
   switch (req.method) {
     case 'GET':
       return jsonAnswer(200, store.get(id) ?? notFound(id));
-    case 'PATCH':
-      return jsonAnswer(200, store.update(id, validateUpdate(jsonBody(req, ctx))));
-    case 'DELETE':
+    case 'PATCH': {
+      const emailBefore = store.get(id)?.contact_details.email;
+      const updated = store.update(id, validateUpdate(jsonBody(req, ctx)));
+      ctx.journal?.({ requestId: requestIdOf(req), method: 'PATCH', userId: id, emailBefore, emailAfter: updated.contact_details.email });
+      return jsonAnswer(200, updated);
+    }
+    case 'DELETE': {
+      const emailBefore = store.get(id)?.contact_details.email;
       if (!store.delete(id)) notFound(id);
+      ctx.journal?.({ requestId: requestIdOf(req), method: 'DELETE', userId: id, emailBefore, emailAfter: undefined });
       return { status: 204, headers: {}, body: '' };
+    }
     default:
       throw methodNotAllowed('GET, PATCH, DELETE');
   }
@@ -60,7 +70,13 @@ function listUsers(req: SimRequest, store: TenantStore, ctx: RouteContext): SimA
 
 function createUser(req: SimRequest, store: TenantStore, ctx: RouteContext): SimAnswer {
   const user = store.create(validateCreate(jsonBody(req, ctx)));
+  ctx.journal?.({ requestId: requestIdOf(req), method: 'POST', userId: user.id, emailBefore: undefined, emailAfter: user.contact_details.email });
   return jsonAnswer(201, user, { location: `${USER_PREFIX}${encodeURIComponent(user.id)}` });
+}
+
+function requestIdOf(req: SimRequest): string | undefined {
+  const id = req.headers['x-request-id'];
+  return typeof id === 'string' ? id : undefined;
 }
 
 function authenticate(req: SimRequest, ctx: RouteContext): TenantStore {

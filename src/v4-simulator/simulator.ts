@@ -6,7 +6,7 @@ import { parseQueryPairs } from './query';
 import { route } from './routes';
 import { SimulatorHttpServer } from './server';
 import { TenantStore } from './store';
-import type { FaultKind, FaultRule, RecordedRequest, SimulatorOptions, V4User } from './types';
+import type { FaultKind, FaultRule, JournalEntry, RecordedRequest, SimulatorOptions, V4User } from './types';
 import { cloneUser } from './user';
 import { validateCreate, validateUpdate } from './validate';
 
@@ -23,6 +23,7 @@ export class V4Simulator {
   private readonly tenants = new Map<string, TenantStore>();
   private readonly faults = new FaultTable();
   private recorded: RecordedRequest[] = [];
+  private journaled: JournalEntry[] = [];
   private readonly http: SimulatorHttpServer;
 
   constructor(options: SimulatorOptions = {}) {
@@ -33,7 +34,8 @@ export class V4Simulator {
       throw new RangeError(`bodyLimitBytes must be an integer ≥ 0; got ${bodyLimitBytes}.`);
     }
     for (const key of options.apiKeys ?? []) this.addTenant(key);
-    const ctx = { tenants: this.tenants, maxLimit, bodyLimitBytes };
+    const recording = options.record !== false;
+    const ctx = { tenants: this.tenants, maxLimit, bodyLimitBytes, journal: recording ? (entry: JournalEntry) => this.journaled.push(entry) : undefined };
     this.http = new SimulatorHttpServer({
       bodyLimitBytes,
       faults: this.faults,
@@ -103,8 +105,14 @@ export class V4Simulator {
   }
 
   /** Starts a new list; an array obtained from `requests` before keeps its contents. */
+  /** Every write that changed the store through HTTP, in order (empty when recording is off). */
+  get journal(): readonly JournalEntry[] {
+    return this.journaled;
+  }
+
   clearRequests(): void {
     this.recorded = [];
+    this.journaled = [];
   }
 
   requestsMatching(method: string, pathPrefix = ''): RecordedRequest[] {

@@ -63,3 +63,15 @@ export interface SimulatorOptions {
   /** Record every request; default true. Benchmarks turn it off. */
   record?: boolean;
 }
+
+/**
+ * One write that changed the store through HTTP: which request (its X-Request-Id), which user,
+ * and the user's email before and after. Chaos runs compare it with what clients were told.
+ */
+export interface JournalEntry {
+  requestId: string | undefined;
+  method: 'POST' | 'PATCH' | 'DELETE';
+  userId: string;
+  emailBefore: string | undefined;
+  emailAfter: string | undefined;
+}

@@ -34,6 +34,7 @@ describe('V4 misbehaving: each fault maps to the contract, nothing is lost, doub
     expectEnvelope(res, 502, 'UPSTREAM_ERROR');
     expect(writes(stack.v4Requests())).toHaveLength(1);
     expect(stack.sim.getUser(KEY_1, janeId)?.name).toBe('Applied');
+    expect(stack.sim.journal).toEqual([expect.objectContaining({ method: 'PATCH', userId: janeId, emailBefore: 'jane@example.com', requestId: res.headers['x-request-id'] })]);
   });
 
   it('a slow PATCH: 504 after the deadline, outcome unknown, never resent', async () => {
@@ -51,6 +52,21 @@ describe('V4 misbehaving: each fault maps to the contract, nothing is lost, doub
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(writes(stack.v4Requests())).toHaveLength(1);
     expect(stack.sim.listUsers(KEY_1).filter((u) => u.contact_details.email === 'once@example.com')).toHaveLength(1);
+  });
+
+  it.each(['PATCH', 'DELETE', 'POST'])('a %s "succeeding" with a 200 that is not JSON is not vouched for: 502, outcome unknown (found by the chaos run)', async (method) => {
+    stack.sim.addFault({ kind: 'garbage', method, times: 1 });
+    const call =
+      method === 'POST'
+        ? request(stack.gateway.app).post('/api/management/user').send({ email: 'g@example.com' })
+        : method === 'PATCH'
+          ? request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'x' })
+          : request(stack.gateway.app).delete('/api/management/user/jane%40example.com');
+    const res = await call;
+    expectEnvelope(res, 502, 'UPSTREAM_ERROR');
+    expect(lines(stack).at(-1)).toMatchObject({ outcome_unknown: true });
+    expect(stack.sim.journal).toHaveLength(0);
+    expect(stack.sim.getUser(KEY_1, janeId)?.name).toBe('Jane');
   });
 
   it('a DELETE reset after V4 applied it: 502, one DELETE, the user gone', async () => {

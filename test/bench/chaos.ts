@@ -1,0 +1,216 @@
+/**
+ * `npm run chaos`: a bounded run of mixed legacy traffic from several tenants while V4 misbehaves
+ * at random, then a ledger check of what clients were told against what V4 actually applied
+ * (the simulator's write journal, keyed by X-Request-Id):
+ *   lost        a write the client was told succeeded that V4 never applied
+ *   duplicated  a legacy write V4 applied more than once
+ *   misdirected a write V4 applied to a user that did not hold the email in the legacy path
+ *   phantom     a write the client was told definitively failed (4xx) that V4 applied anyway
+ * All four must be 0. CHAOS_SECONDS (default 90) bounds the run; CHAOS_SEED makes it repeatable.
+ */
+import http from 'node:http';
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config/load';
+import { createMemoryLogger } from '../../src/observability/logger';
+import { V4Simulator, type FaultRule } from '../../src/v4-simulator';
+import { call, listenLocal } from './serve';
+
+const SECONDS = Number(process.env.CHAOS_SECONDS ?? 90);
+const WORKERS = 12;
+const TENANTS = ['chaos-tenant-a-key', 'chaos-tenant-b-key', 'chaos-tenant-c-key'];
+const USERS_PER_TENANT = 60;
+
+/** A small deterministic PRNG (mulberry32), so a run can be repeated with CHAOS_SEED. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
+const random = prng(seed);
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+
+type Outcome = 'acked' | 'rejected' | 'unknown';
+interface LegacyWrite {
+  requestId: string;
+  method: 'POST' | 'PUT' | 'DELETE';
+  email: string;
+  outcome: Outcome;
+  status: number;
+}
+
+function outcomeOf(status: number): Outcome {
+  if (status >= 200 && status < 300) return 'acked';
+  // 4xx is a definite refusal; 5xx, 502/504 and cut connections may or may not have been applied.
+  if (status >= 400 && status < 500) return 'rejected';
+  return 'unknown';
+}
+
+function randomFault(): FaultRule {
+  const method = pick(['GET', 'GET', 'PATCH', 'POST', 'DELETE', undefined]);
+  const base = { method, times: 1 };
+  switch (pick(['delay', 'delay', 'status', 'status', 'garbage', 'reset', 'reset-applied', 'status-applied', 'hang'] as const)) {
+    case 'delay':
+      return { ...base, kind: 'delay', delayMs: Math.floor(random() * 900) };
+    case 'status':
+      return { ...base, kind: 'status', status: pick([500, 502, 503, 429]), headers: { 'retry-after': '1' } };
+    case 'garbage':
+      return { ...base, kind: 'garbage' };
+    case 'reset':
+      return { ...base, kind: 'reset' };
+    case 'reset-applied':
+      return { ...base, kind: 'reset', afterApply: true };
+    case 'status-applied':
+      return { ...base, kind: 'status', status: 500, afterApply: true };
+    case 'hang':
+      return { ...base, kind: 'hang' };
+  }
+}
+
+async function main(): Promise<void> {
+  const sim = new V4Simulator({ apiKeys: TENANTS });
+  const simUrl = await sim.start(0);
+  const emails: Array<{ tenant: number; email: string; busy: boolean; retired: boolean }> = [];
+  TENANTS.forEach((key, tenant) => {
+    for (let i = 0; i < USERS_PER_TENANT; i += 1) {
+      const email = `t${tenant}-user${i}@example.com`;
+      sim.createUser(key, { name: `T${tenant} U${i}`, contact_details: { email } });
+      emails.push({ tenant, email, busy: false, retired: false });
+    }
+  });
+  // Tenant 0's client sends no key (the gateway's own key is used); the others send their own.
+  const config = loadConfig({ env: {}, overrides: { v4BaseUrl: simUrl, v4ApiKey: TENANTS[0] as string, upstreamTimeoutMs: 600, logLevel: 'warn' } });
+  const gateway = createApp(config, { logger: createMemoryLogger('warn').logger });
+  const server = await listenLocal(gateway.app);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: WORKERS });
+  const writes: LegacyWrite[] = [];
+  const statuses = new Map<number, number>();
+  let requests = 0;
+  let behindTheBack = 0;
+  let nextId = 0;
+  let faultsAdded = 0;
+  const endAt = Date.now() + SECONDS * 1000;
+
+  const faultTimer = setInterval(() => {
+    sim.addFault(randomFault());
+    faultsAdded += 1;
+  }, 40);
+
+  const worker = async (w: number): Promise<void> => {
+    while (Date.now() < endAt) {
+      const free = emails.filter((e) => !e.busy && !e.retired);
+      const slot = pick(free);
+      if (slot === undefined) break;
+      slot.busy = true;
+      const key = TENANTS[slot.tenant] as string;
+      const headers: http.OutgoingHttpHeaders = slot.tenant === 0 ? {} : { authorization: `Apikey ${key}` };
+      const requestId = `chaos-${w}-${(nextId += 1)}`;
+      headers['x-request-id'] = requestId;
+      const path = `/api/management/user/${encodeURIComponent(slot.email)}`;
+      const roll = random();
+      try {
+        let method: LegacyWrite['method'] | 'GET';
+        let status: number;
+        if (roll < 0.05) {
+          // Behind the gateway's back: the user moves to another email and a new user takes this one.
+          behindTheBack += 1;
+          const holder = sim.listUsers(key).find((u) => u.contact_details.email === slot.email);
+          if (holder !== undefined) {
+            const moved = `moved-${nextId}-${slot.email}`;
+            sim.updateUser(key, holder.id, { contact_details: { email: moved } });
+            emails.push({ tenant: slot.tenant, email: moved, busy: false, retired: false });
+            sim.createUser(key, { name: 'newcomer', contact_details: { email: slot.email } });
+          }
+          continue;
+        } else if (roll < 0.65) {
+          method = 'PUT';
+          status = (await call(agent, server.url, 'PUT', path, JSON.stringify({ name: `n-${requestId}`, cid: requestId }), headers)).status;
+        } else if (roll < 0.8) {
+          method = 'GET';
+          status = (await call(agent, server.url, 'GET', path, undefined, headers)).status;
+        } else if (roll < 0.93) {
+          method = 'POST';
+          const email = `new-${requestId}@example.com`;
+          status = (await call(agent, server.url, 'POST', '/api/management/user', JSON.stringify({ email, name: 'created' }), headers)).status;
+          emails.push({ tenant: slot.tenant, email, busy: false, retired: false });
+          writes.push({ requestId, method, email, outcome: outcomeOf(status), status });
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          requests += 1;
+          continue;
+        } else {
+          method = 'DELETE';
+          status = (await call(agent, server.url, 'DELETE', path, undefined, headers)).status;
+          slot.retired = true;
+        }
+        requests += 1;
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (method !== 'GET') writes.push({ requestId, method, email: slot.email, outcome: outcomeOf(status), status });
+      } catch {
+        requests += 1;
+        statuses.set(0, (statuses.get(0) ?? 0) + 1);
+      } finally {
+        slot.busy = false;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+  clearInterval(faultTimer);
+  sim.clearFaults();
+  // Let writes delayed by faults land before reading the journal.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+
+  const applied = new Map<string, typeof sim.journal[number][]>();
+  for (const entry of sim.journal) {
+    if (entry.requestId === undefined) continue;
+    const list = applied.get(entry.requestId) ?? [];
+    list.push(entry);
+    applied.set(entry.requestId, list);
+  }
+  let lost = 0;
+  let duplicated = 0;
+  let misdirected = 0;
+  let phantom = 0;
+  for (const write of writes) {
+    const entries = applied.get(write.requestId) ?? [];
+    if (write.outcome === 'acked' && entries.length === 0) {
+      lost += 1;
+      if (process.env.CHAOS_DEBUG) console.log('lost', write);
+    }
+    if (entries.length > 1) duplicated += 1;
+    if (write.outcome === 'rejected' && entries.length > 0) phantom += 1;
+    if (write.method !== 'POST') {
+      for (const entry of entries) if (entry.emailBefore?.toLowerCase() !== write.email.toLowerCase()) misdirected += 1;
+    }
+  }
+  const faults = sim.faultsApplied();
+  const faultTotal = Object.values(faults).reduce((a, b) => a + b, 0);
+  agent.destroy();
+  await server.close();
+  gateway.close();
+  await sim.stop();
+
+  const acked = writes.filter((w) => w.outcome === 'acked').length;
+  const unknown = writes.filter((w) => w.outcome === 'unknown').length;
+  console.log(`Chaos run: ${SECONDS} s, seed ${seed}, ${TENANTS.length} tenants, ${WORKERS} workers`);
+  console.log(`  legacy requests      ${requests} (${writes.length} writes: ${acked} acknowledged, ${writes.length - acked - unknown} refused, ${unknown} outcome unknown)`);
+  console.log(`  changes behind the gateway's back  ${behindTheBack}`);
+  console.log(`  V4 faults injected   ${faultTotal} of ${faultsAdded} armed: ${JSON.stringify(faults)}`);
+  console.log(`  statuses             ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
+  console.log(`  writes lost          ${lost}`);
+  console.log(`  writes duplicated    ${duplicated}`);
+  console.log(`  writes misdirected   ${misdirected}`);
+  console.log(`  phantom writes       ${phantom}`);
+  const ok = lost === 0 && duplicated === 0 && misdirected === 0 && phantom === 0;
+  console.log(ok ? 'LEDGER OK' : 'LEDGER MISMATCH');
+  process.exitCode = ok ? 0 : 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
