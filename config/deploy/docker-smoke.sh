@@ -77,6 +77,18 @@ if docker history --no-trunc "$IMAGE" | grep -q 'BEGIN CERTIFICATE'; then
   fail "the build CA reached the runtime image's history"
 fi
 
+# The compose example validates, where a compose implementation is installed.
+compose_file=config/deploy/docker-compose.yml
+if docker compose version >/dev/null 2>&1; then
+  docker compose -f "$compose_file" config -q || fail "$compose_file does not validate (docker compose config)"
+  say "ok  $compose_file validates (docker compose config)"
+elif command -v docker-compose >/dev/null 2>&1; then
+  docker-compose -f "$compose_file" config -q || fail "$compose_file does not validate (docker-compose config)"
+  say "ok  $compose_file validates (docker-compose $(docker-compose version --short 2>/dev/null) config)"
+else
+  say "note: no docker compose / docker-compose here: $compose_file not validated (the unit test parses it)"
+fi
+
 # ---- free ports -----------------------------------------------------------------------------------
 free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
@@ -201,12 +213,20 @@ curl -sS -o "$WORK/inflight.body" -w '%{http_code}' "$BASE/api/management/user/s
 inflight_pid=$!
 sleep 0.5
 stop_start=$(date +%s%3N)
-docker stop "$GW" >/dev/null || fail "docker stop failed"
+docker stop "$GW" >"$WORK/stop.out" 2>&1 &
+stop_pid=$!
+# While it drains, /readyz says so (Kubernetes takes the pod out of its Services' endpoints).
+sleep 0.3
+draining=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/readyz" || true)
+wait "$stop_pid" || fail "docker stop failed: $(cat "$WORK/stop.out")"
 stop_ms=$(($(date +%s%3N) - stop_start))
+[ "$draining" = 503 ] || fail "/readyz answered '$draining' while draining, wanted 503"
+say "ok  503  admin /readyz while draining"
 wait "$inflight_pid" || true
 inflight=$(cat "$WORK/inflight.status" 2>/dev/null || true)
-[ "$inflight" = 404 ] && grep -q USER_NOT_FOUND "$WORK/inflight.body" ||
+if [ "$inflight" != 404 ] || ! grep -q USER_NOT_FOUND "$WORK/inflight.body"; then
   fail "the call in flight at SIGTERM got '${inflight:-no answer}' $(cat "$WORK/inflight.err" "$WORK/inflight.body" 2>/dev/null | head -c 300), wanted its 404 USER_NOT_FOUND"
+fi
 say "ok  404  call in flight at SIGTERM was answered (drained)"
 exit_code=$(docker inspect -f '{{.State.ExitCode}}' "$GW")
 [ "$exit_code" = 0 ] || fail "exit code $exit_code after SIGTERM, wanted 0"
