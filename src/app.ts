@@ -4,7 +4,7 @@ import type { Logger } from 'winston';
 import type { GatewayConfig } from './config/load';
 import { GatewayError } from './errors';
 import { buildBlockList, clientAddress, inList } from './http/client-address';
-import { outgoingAuthorization } from './http/credentials';
+import { authorizationFor, missingCredentials } from './http/credentials';
 import { deprecationHeaders } from './http/deprecation-headers';
 import { errorHandler } from './http/error-handler';
 import { createForwarder } from './http/forwarder';
@@ -14,11 +14,11 @@ import { EmailPrivacy } from './observability/email-privacy';
 import { createLogger } from './observability/logger';
 import { logTranslation } from './observability/translation-log';
 import type { OperationDeps } from './operations/context';
-import { credentialFingerprint } from './resolution/credential-fingerprint';
+import { FingerprintMemo } from './resolution/credential-fingerprint';
 import { Resolver } from './resolution/resolver';
 import { warmUpCache, type WarmUpReport } from './resolution/warm-up';
 import { FieldRules } from './translation/field-rules';
-import { isLegacyPath } from './translation/routes';
+import { isLegacyPath, legacyTemplate } from './translation/routes';
 import { v4Authorization, V4_PREFIX } from './v4/adapter';
 import { V4Api } from './v4/api';
 import { V4Client } from './v4/client';
@@ -69,6 +69,7 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
   if (config.v4BaseUrl === null) throw new Error('createApp needs config.v4BaseUrl');
   const logger = deps.logger ?? createLogger(config.logLevel);
   const observers = deps.observers ?? [];
+  const fingerprints = new FingerprintMemo();
   const allowList = buildBlockList(config.allowCidrs);
   const trustedProxies = config.trustedProxies.length === 0 ? null : buildBlockList(config.trustedProxies);
   const v4Client = new V4Client(config.v4BaseUrl, { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes });
@@ -82,24 +83,20 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
     verifyCachedWrites: config.verifyCachedWrites,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
   };
-  const legacy = legacyHandler({
-    deps: operationDeps,
-    apiKey: config.v4ApiKey,
-    bodyLimitBytes: config.bodyLimitBytes,
-    upstreamTimeoutMs: config.upstreamTimeoutMs,
-    setDeprecationHeaders: deprecationHeaders(config.deprecationDate ?? deps.startedAt ?? new Date(), config.sunsetDate),
-  });
+  const legacy = legacyHandler({ deps: operationDeps, bodyLimitBytes: config.bodyLimitBytes, upstreamTimeoutMs: config.upstreamTimeoutMs });
+  const setDeprecationHeaders = deprecationHeaders(config.deprecationDate ?? deps.startedAt ?? new Date(), config.sunsetDate);
   const v4Forwarder = config.v4Passthrough
     ? createForwarder({
         target: config.v4BaseUrl,
+        isV4: true,
         timeoutMs: config.upstreamTimeoutMs,
         maxSockets: config.upstreamMaxSockets,
         // The caller's own Authorization goes as it came; only a caller without one gets the key.
-        authorizationFor: (req) => (req.headers.authorization?.trim() ? undefined : outgoingAuthorization(req, config.v4ApiKey)),
+        authorizationFor: (req) => (req.headers.authorization?.trim() ? undefined : (authorizationFor(req, config.v4ApiKey) ?? undefined)),
       })
     : null;
   const legacyBackend =
-    config.legacyBaseUrl === null ? null : createForwarder({ target: config.legacyBaseUrl, timeoutMs: config.upstreamTimeoutMs, maxSockets: config.upstreamMaxSockets });
+    config.legacyBaseUrl === null ? null : createForwarder({ target: config.legacyBaseUrl, isV4: false, timeoutMs: config.upstreamTimeoutMs, maxSockets: config.upstreamMaxSockets });
 
   const app = express();
   app.disable('x-powered-by');
@@ -109,17 +106,27 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader('x-request-id', requestId);
+    const authorization = authorizationFor(req, config.v4ApiKey);
     const state: RequestState = {
       requestId,
       startedAt: performance.now(),
       clientAddress: clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'] as string | undefined, trustedProxies),
-      record: { route: 'unknown-route', legacyMethod: req.method, legacyPath: '', rules: [], v4Calls: 0 },
+      authorization,
+      credential: authorization === null ? undefined : fingerprints.of(authorization),
+      record: { route: 'unknown-route', legacyMethod: req.method, legacyPath: 'other', rules: [], v4Calls: 0 },
     };
     res.locals.state = state;
     res.once('close', () => {
-      logTranslation(logger, state, res.statusCode, res.writableFinished);
-      for (const observe of observers) observe(state, res.statusCode, res.writableFinished);
+      // A client that left before anything was sent got no status at all.
+      const status = res.headersSent ? res.statusCode : 0;
+      logTranslation(logger, state, status, res.writableFinished);
+      for (const observe of observers) observe(state, status, res.writableFinished);
     });
+    const path = pathOf(req.url);
+    if (isLegacyPath(path)) {
+      setDeprecationHeaders(res);
+      state.record.legacyPath = legacyTemplate(path);
+    }
     if (!inList(allowList, state.clientAddress)) {
       state.record.route = 'forbidden';
       next(new GatewayError('FORBIDDEN_CLIENT', 'This gateway does not serve your network; ask its operators to add it to ALLOW_CIDRS.', { detail: 'caller outside ALLOW_CIDRS' }));
@@ -132,24 +139,22 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
     const url = req.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const record = res.locals.state.record as RequestState['record'];
+    const state = res.locals.state as RequestState;
     if (isLegacyPath(path)) {
       await legacy(req, res, next, path, q === -1 ? '' : url.slice(q + 1));
       return;
     }
-    record.legacyPath = 'other';
     if (!path.startsWith('/') || hasUnsafeSegment(path)) throw notFound();
     if (v4Forwarder !== null && path.startsWith(V4_PREFIX)) {
-      record.route = 'v4-passthrough';
-      const authorization = outgoingAuthorization(req, config.v4ApiKey);
-      (res.locals.state as RequestState).credential = credentialFingerprint(authorization);
-      record.v4Method = req.method;
-      record.v4Path = path;
+      state.record.route = 'v4-passthrough';
+      if (state.authorization === null) throw missingCredentials();
+      state.record.v4Method = req.method;
+      state.record.v4Path = path;
       await v4Forwarder.handler(req, res, next);
       return;
     }
     if (legacyBackend !== null) {
-      record.route = 'legacy-backend';
+      state.record.route = 'legacy-backend';
       await legacyBackend.handler(req, res, next);
       return;
     }
@@ -181,6 +186,11 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
       legacyBackend?.close();
     },
   };
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
 
 function notFound(): GatewayError {

@@ -67,7 +67,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     // The process listens only once its configuration loaded and validated.
     { name: 'config', problem: () => null },
     { name: 'shutdown', problem: () => (shuttingDown ? 'shutting down' : null) },
-    ...(probe === null ? [] : [{ name: 'v4', problem: () => probe.problem() }]),
+    ...(probe === null ? [] : [{ name: 'v4', problem: () => probe.check() }]),
   ];
   const admin = createAdminApp({ readiness, logger, warmUp: gateway.warmUp, metrics, report });
 
@@ -77,7 +77,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const adminPort = await listen(adminServer, config.adminPort, config.adminHost);
   logger.info('gateway listening', { port, admin_port: adminPort, host: config.host, v4_base_url: safeUrl(v4BaseUrl), v4_key_configured: config.v4ApiKey !== null, legacy_base_url: config.legacyBaseUrl === null ? undefined : safeUrl(config.legacyBaseUrl) });
 
-  probe?.start();
 
   if (config.warmUpOnStart) {
     gateway.warmUp().catch((err: unknown) => logger.warn('cache warm-up failed', { error: err instanceof Error ? err.message : String(err) }));

@@ -4,11 +4,15 @@ import { v4Authorization } from '../v4/adapter';
 
 /**
  * The Authorization V4 will get: the caller's, exactly as it came, or the gateway's configured
- * key for callers that send none (the legacy API had no key, only IP restriction).
+ * key for callers that send none (the legacy API had no key, only IP restriction); null when
+ * there is neither.
  */
-export function outgoingAuthorization(req: IncomingMessage, configuredKey: string | null): string {
+export function authorizationFor(req: IncomingMessage, configuredKey: string | null): string | null {
   const own = req.headers.authorization;
   if (own !== undefined && own.trim() !== '') return own;
-  if (configuredKey !== null) return v4Authorization(configuredKey);
-  throw new GatewayError('MISSING_CREDENTIALS', 'No credentials: send an Authorization header ("Apikey <key>"), or configure V4_API_KEY or V4_API_KEY_FILE on the gateway.');
+  return configuredKey === null ? null : v4Authorization(configuredKey);
+}
+
+export function missingCredentials(): GatewayError {
+  return new GatewayError('MISSING_CREDENTIALS', 'No credentials: send an Authorization header ("Apikey <key>"), or configure V4_API_KEY or V4_API_KEY_FILE on the gateway.');
 }

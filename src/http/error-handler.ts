@@ -37,7 +37,8 @@ export function errorHandler(logger: Logger) {
       error = new GatewayError('PAYLOAD_TOO_LARGE', 'The request is too large.');
     } else {
       logger.error('unexpected error', { request_id: state?.requestId, error: errorText(err) });
-      error = new GatewayError('UPSTREAM_ERROR', 'The gateway failed unexpectedly; try again later.', { detail: errorText(err) });
+      if (state !== undefined) state.record.upstreamFailure = 'internal';
+      error = new GatewayError('UPSTREAM_ERROR', 'The gateway failed unexpectedly; try again later.', { detail: `internal: ${errorText(err)}` });
     }
     if (state !== undefined) {
       state.record.errorCode = error.code;

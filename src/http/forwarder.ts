@@ -14,6 +14,8 @@ export interface ForwarderOptions {
   readonly maxSockets: number;
   /** Authorization to set on the way out (the configured key for callers without one), by request. */
   readonly authorizationFor?: (req: Request) => string | undefined;
+  /** The upstream is V4 (its calls count in the log's v4_calls), not the legacy backend. */
+  readonly isV4: boolean;
 }
 
 const timedOut = new WeakSet<http.IncomingMessage>();
@@ -36,6 +38,7 @@ export function createForwarder(options: ForwarderOptions): { handler: RequestHa
     on: {
       proxyReq: (proxyReq, req, res) => {
         const state = stateOf(res);
+        if (options.isV4) state.record.v4Calls += 1;
         proxyReq.setHeader('x-request-id', state.requestId);
         const authorization = options.authorizationFor?.(req);
         if (authorization !== undefined) proxyReq.setHeader('authorization', authorization);

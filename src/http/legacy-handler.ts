@@ -9,11 +9,10 @@ import { Deadline } from '../v4/deadline';
 import type { LegacyCall, OperationDeps } from '../operations/context';
 import { listUsers } from '../operations/list-users';
 import { createUser, deleteUser, getUser, updateUser } from '../operations/user-operations';
-import { outgoingAuthorization } from './credentials';
+import { missingCredentials } from './credentials';
 import { readJsonBody } from './read-body';
 import { sendEmpty } from './respond';
 import { stateOf } from './request-state';
-import { credentialFingerprint } from '../resolution/credential-fingerprint';
 
 type Operation = (deps: OperationDeps, call: LegacyCall, res: Response) => Promise<void>;
 
@@ -27,10 +26,8 @@ const OPERATIONS: Record<LegacyRouteId, Operation> = {
 
 export interface LegacyHandlerOptions {
   readonly deps: OperationDeps;
-  readonly apiKey: string | null;
   readonly bodyLimitBytes: number;
   readonly upstreamTimeoutMs: number;
-  readonly setDeprecationHeaders: (res: Response) => void;
 }
 
 /**
@@ -43,7 +40,6 @@ export function legacyHandler(options: LegacyHandlerOptions) {
   return async (req: Request, res: Response, _next: NextFunction, path: string, rawQuery: string): Promise<void> => {
     const state = stateOf(res);
     const record = state.record;
-    options.setDeprecationHeaders(res);
     const match = matchLegacyPath(req.method, path);
     if (match.kind !== 'route') {
       record.route = 'legacy-' + match.kind;
@@ -78,9 +74,8 @@ export function legacyHandler(options: LegacyHandlerOptions) {
       record.rules.push(...translation.applied);
     }
 
-    const authorization = outgoingAuthorization(req, options.apiKey);
-    const credential = credentialFingerprint(authorization);
-    state.credential = credential;
+    const { authorization, credential } = state;
+    if (authorization === null || credential === undefined) throw missingCredentials();
     const scope: CallScope = { authorization, requestId: state.requestId, deadline: new Deadline(options.upstreamTimeoutMs), tally: { calls: 0 } };
     const call: LegacyCall = { scope, credential, record, head: match.head, query, email, v4Body };
     try {

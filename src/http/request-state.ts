@@ -22,7 +22,7 @@ export interface TranslationRecord {
   /** Why the gateway refused or failed the call (never holds a key or a raw email). */
   reason?: string;
   outcomeUnknown?: boolean;
-  /** How V4 failed when it did: connect, timeout, reset, too_large, protocol. */
+  /** How V4 failed when it did: connect, timeout, reset, too_large; `internal` for a gateway bug. */
   upstreamFailure?: string;
   /** The email of the call, in the form LOG_EMAILS allows. */
   email?: string;
@@ -34,8 +34,13 @@ export interface RequestState {
   readonly startedAt: number;
   /** The caller's address (after trusted X-Forwarded-For). */
   clientAddress: string;
-  /** Fingerprint of the credentials that went (or would go) to V4. */
-  credential?: string;
+  /**
+   * The Authorization V4 gets for this call: the caller's, else the configured key, else none.
+   * Held for the stages; never logged (the log has only its fingerprint).
+   */
+  readonly authorization: string | null;
+  /** Fingerprint of `authorization`: the client in logs and reports, the tenant in the cache. */
+  readonly credential?: string;
   readonly record: TranslationRecord;
 }
 

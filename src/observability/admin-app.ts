@@ -7,7 +7,7 @@ import type { MigrationReportJson } from './migration-report';
 export interface ReadinessCheck {
   readonly name: string;
   /** Null when the check passes; otherwise why the gateway is not ready. */
-  problem(): string | null;
+  problem(): string | null | Promise<string | null>;
 }
 
 export interface AdminOptions {
@@ -34,11 +34,11 @@ export function createAdminApp(options: AdminOptions): Express {
   app.get('/healthz', (_req, res) => {
     res.status(200).json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
+  app.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};
     let reason: string | null = null;
     for (const check of options.readiness) {
-      const problem = check.problem();
+      const problem = await check.problem();
       checks[check.name] = problem ?? 'ok';
       reason ??= problem;
     }

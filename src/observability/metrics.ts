@@ -85,7 +85,8 @@ class Children<C> {
 export function upstreamErrorKind(record: RequestState['record']): string | null {
   if (record.upstreamFailure !== undefined) return record.upstreamFailure;
   if (record.errorCode === 'UPSTREAM_TIMEOUT') return 'timeout';
-  // No failure kind: V4 answered, but with something unreadable (not JSON, a redirect, not a user).
+  // No failure kind: V4 answered, but with something unreadable (not JSON, a redirect, not a
+  // user). The error handler also answers the gateway's own unexpected failures so: they land here too.
   if (record.errorCode === 'UPSTREAM_ERROR') return 'invalid_answer';
   if (record.errorCode === undefined && record.v4Status !== undefined && record.v4Status >= 500) return 'v4_5xx';
   return null;
@@ -156,7 +157,7 @@ export class GatewayMetrics {
 
     const upstreamErrors = new Counter({
       name: `${PREFIX}upstream_errors_total`,
-      help: 'Calls that failed upstream, by route id and kind (connect, timeout, reset, too_large, protocol, invalid_answer, v4_5xx).',
+      help: 'Calls that failed upstream, by route id and kind (connect, timeout, reset, too_large, invalid_answer, v4_5xx, internal: a gateway bug, not V4).',
       labelNames: ['route', 'kind'] as const,
       registers,
     });

@@ -31,7 +31,10 @@ export interface V4ProbeOptions {
 export const PROBE_PATH = v4IndexPath({ limit: 1 });
 
 /**
- * The readiness probe of V4: every interval, `GET …/v4/users?limit=1` with the configured key.
+ * The readiness probe of V4: `GET …/v4/users?limit=1` with the configured key, made when
+ * /readyz is asked and the last probe is older than the interval, never in the background. So an
+ * idle gateway sends V4 nothing it was not asked to (a test or audit of "nothing reached V4"
+ * stays true), and an orchestrator polling /readyz gets at most one probe per interval.
  * Ready means the latest probe succeeded and is recent. A probe succeeds when V4 answers 2xx, or
  * 429 (reachable, and throttling is not a refusal of the key: taking every replica out of
  * rotation because V4 rate-limits the probe would turn a slowdown into an outage). 401 and 403
@@ -45,7 +48,6 @@ export class V4Probe {
   private readonly authorization: string;
   private readonly timeoutMs: number;
   private readonly staleAfterMs: number;
-  private timer: NodeJS.Timeout | null = null;
   private running: Promise<ProbeResult> | null = null;
   private latest: ProbeResult | null = null;
   private lastSuccessAt: number | null = null;
@@ -58,20 +60,17 @@ export class V4Probe {
     this.staleAfterMs = options.staleAfterMs ?? 3 * options.intervalMs;
   }
 
-  /** Probes at once, then every interval; the timer never keeps the process alive. */
-  start(): void {
-    if (this.timer !== null || this.stopped) return;
-    this.timer = setInterval(() => void this.probe(), this.options.intervalMs);
-    this.timer.unref();
-    void this.probe();
-  }
-
-  /** Stops the timer and frees the socket; a probe in flight is dropped unrecorded. */
+  /** Frees the socket; a probe in flight is dropped unrecorded. */
   stop(): void {
     this.stopped = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
     this.client.close();
+  }
+
+  /** For /readyz: probes first when the latest result is older than the interval, then judges. */
+  async check(now = Date.now()): Promise<string | null> {
+    const latest = this.latest;
+    if (!this.stopped && (latest === null || now - latest.at >= this.options.intervalMs)) await this.probe();
+    return this.problem();
   }
 
   /** The latest finished probe, or null before the first one ends. */

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { GatewayError } from '../errors';
+import { describeParameter } from '../translation/query';
 import { emailProblem, invalidEmail } from '../translation/email';
 import { readUserPage, V4_MAX_PAGE_LIMIT, v4IndexPath, type IndexQuery, type UserPage } from '../v4/adapter';
 import { parseJsonAnswer, V4Answer } from '../v4/api';
@@ -32,7 +33,7 @@ interface ListPlan {
 function planList(query: ReadonlyMap<string, string>): ListPlan {
   for (const name of query.keys()) {
     if (!LIST_PARAMETERS.has(name)) {
-      throw new GatewayError('INVALID_QUERY', `The query parameter ${JSON.stringify(name.slice(0, 64))} is not supported; use email, cid, offset and limit.`);
+      throw new GatewayError('INVALID_QUERY', `The query parameter ${describeParameter(name)} is not supported; use email, cid, offset and limit.`);
     }
   }
   const email = query.get('email');
@@ -56,9 +57,11 @@ function planList(query: ReadonlyMap<string, string>): ListPlan {
 export async function listUsers(deps: OperationDeps, call: LegacyCall, res: Response): Promise<void> {
   const plan = planList(call.query);
   call.record.v4Method = 'GET';
+  if (plan.filters.email !== undefined) call.record.email = deps.privacy.forLog(plan.filters.email.toLowerCase());
   const fetchPage = async (offset: number, limit: number | undefined): Promise<UserPage> => {
     const path = plan.single ? v4IndexPath(plan.filters) : v4IndexPath({ ...plan.filters, offset, limit });
-    call.record.v4Path ??= path;
+    // The log gets the path with the email filter's value left out; the email goes in its own field.
+    call.record.v4Path ??= plan.filters.email === undefined ? path : path.replace(/([?&]email=)[^&]*/, '$1{email}');
     const started = performance.now();
     // The first page spends from the call's deadline; each later page gets a deadline of its own,
     // since listing every user takes longer the more users there are, and the answer keeps moving.

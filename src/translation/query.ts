@@ -16,10 +16,18 @@ export function parseQuery(rawQuery: string): Array<[string, string]> {
     try {
       pairs.push([decodeURIComponent(rawKey), decodeURIComponent(rawValue)]);
     } catch {
-      throw new GatewayError('INVALID_QUERY', `The query parameter ${JSON.stringify(rawKey.slice(0, 64))} is not valid percent-encoding.`);
+      throw new GatewayError('INVALID_QUERY', `The query parameter ${describeParameter(rawKey)} is not valid percent-encoding.`);
     }
   }
   return pairs;
+}
+
+/**
+ * A parameter name fit to repeat in an error message: only a short word of letters (`page`,
+ * `sort_by`) is repeated, so that an email or a key sent as a parameter name never comes back.
+ */
+export function describeParameter(name: string): string {
+  return /^[A-Za-z_]{1,24}(\[\])?$/.test(name) ? JSON.stringify(name) : '(a name that is not a plain word)';
 }
 
 /** The name of a parameter without array/object brackets (`service[]` is `service`). */
@@ -34,7 +42,7 @@ export function uniqueParameters(pairs: ReadonlyArray<[string, string]>): Map<st
   for (const [key, value] of pairs) {
     const name = baseParameterName(key);
     if (map.has(name)) {
-      throw new GatewayError('INVALID_QUERY', `The query parameter ${JSON.stringify(name.slice(0, 64))} is given more than once; give it once.`);
+      throw new GatewayError('INVALID_QUERY', `The query parameter ${describeParameter(name)} is given more than once; give it once.`);
     }
     map.set(name, value);
   }

@@ -69,6 +69,11 @@ export function matchLegacyPath(method: string, path: string): LegacyPathMatch {
   return { kind: 'route', route, head, emailSegment: rest };
 }
 
+/** The template of a legacy path (for logs of calls refused before routing). */
+export function legacyTemplate(path: string): string {
+  return path.length > LEGACY_ITEM_PREFIX.length ? ITEM.template : COLLECTION.template;
+}
+
 /** The legacy `Location` of a user: its email as one percent-encoded path segment. */
 export function legacyLocation(email: string): string {
   return `${LEGACY_ITEM_PREFIX}${encodeURIComponent(email)}`;

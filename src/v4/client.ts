@@ -19,7 +19,7 @@ export interface V4Response {
 }
 
 /** How a call to V4 failed. `sent` is false only when V4 cannot have seen the request. */
-export type UpstreamFailureKind = 'connect' | 'timeout' | 'reset' | 'too_large' | 'protocol';
+export type UpstreamFailureKind = 'connect' | 'timeout' | 'reset' | 'too_large';
 
 export class UpstreamFailure extends Error {
   constructor(

@@ -9,13 +9,16 @@
  *             on, LOG_LEVEL=info (one translation log line per call, to /dev/null)
  *   gw-fast   the same with VERIFY_CACHED_WRITES=false (the PUT target is measured here)
  *   gw-quiet  VERIFY_CACHED_WRITES=false and LOG_LEVEL=warn: what the per-call log line costs
- * After a warm-up of every process and scenario, ROUNDS interleaved rounds (each round runs every
- * scenario once, in the same order); the table shows medians over the rounds, ratios are medians
+ * After the caches are warm, ROUNDS interleaved rounds (each round runs every scenario once, in
+ * the same order, each measured run right after an unmeasured warm-up burst of the same load on
+ * the same server); the table shows medians over the rounds, ratios are medians
  * of the per-round ratios (both sides measured minutes apart at most). Then, separately, a fresh
  * gateway lists 100,000 users once and its peak RSS is read before and after.
  *
  * Settings (environment): BENCH_SECONDS (throughput run, 4), BENCH_LATENCY_SECONDS (1-connection
- * run, 2), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32). Targets print PASS/MISS; the exit code
+ * run, 2), BENCH_ROUNDS (3), BENCH_CONNECTIONS (32), BENCH_GATEWAY_LOG_DIR (keep each gateway's
+ * log in <dir>/<name>.log instead of /dev/null, to see why a call failed; info logs are large).
+ * Targets print PASS/MISS; the exit code
  * never depends on them (only on the bench itself failing).
  */
 import { execFileSync } from 'node:child_process';
@@ -43,7 +46,9 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 const SETTINGS = {
   throughputS: intEnv('BENCH_SECONDS', 4, 1, 60),
   latencyS: intEnv('BENCH_LATENCY_SECONDS', 2, 1, 60),
+  /** Unmeasured load right before each measured run (throughput / 1-connection). */
   warmUpS: 1,
+  latencyWarmUpS: 0.5,
   rounds: intEnv('BENCH_ROUNDS', 3, 1, 10),
   connections: intEnv('BENCH_CONNECTIONS', 32, 1, 512),
   listConnections: 4,
@@ -116,21 +121,21 @@ function scenarios(f: Fixtures): Scenario[] {
   const c = SETTINGS.connections;
   return [
     { name: 'direct GET by id', description: 'GET V4 user by id, straight to the simulator', server: 'sim', kind: 'throughput', connections: c, requests: v4Get },
-    { name: 'direct PATCH by id', description: 'PATCH V4 user by id (the body the gateway sends), straight to the simulator', server: 'sim', kind: 'throughput', connections: c, requests: v4Patch },
     { name: 'bare GET by id', description: 'the same GET through bare Express + http-proxy-middleware', server: 'bare', kind: 'throughput', connections: c, requests: v4Get, direct: 'direct GET by id' },
-    { name: 'bare PATCH by id', description: 'the same PATCH through bare Express + http-proxy-middleware', server: 'bare', kind: 'throughput', connections: c, requests: v4Patch, direct: 'direct PATCH by id' },
     { name: 'gw V4 pass-through GET', description: 'the same GET through the gateway’s V4 pass-through', server: 'gw', kind: 'throughput', connections: c, requests: v4Get, direct: 'direct GET by id', bare: 'bare GET by id' },
     { name: 'gw legacy GET by email', description: 'legacy GET by email, cache warm (1 V4 GET by id)', server: 'gw', kind: 'throughput', connections: c, requests: legacyGet, direct: 'direct GET by id', bare: 'bare GET by id' },
+    { name: 'direct PATCH by id', description: 'PATCH V4 user by id (the body the gateway sends), straight to the simulator', server: 'sim', kind: 'throughput', connections: c, requests: v4Patch },
+    { name: 'bare PATCH by id', description: 'the same PATCH through bare Express + http-proxy-middleware', server: 'bare', kind: 'throughput', connections: c, requests: v4Patch, direct: 'direct PATCH by id' },
     { name: 'gw legacy PUT, verify off', description: 'legacy PUT, cache warm, VERIFY_CACHED_WRITES=false (1 V4 PATCH)', server: 'gw-fast', kind: 'throughput', connections: c, requests: legacyPut, direct: 'direct PATCH by id', bare: 'bare PATCH by id' },
     { name: 'gw legacy PUT, verify on', description: 'legacy PUT, cache warm, VERIFY_CACHED_WRITES=true (V4 GET + PATCH)', server: 'gw', kind: 'throughput', connections: c, requests: legacyPut, direct: 'direct PATCH by id', bare: 'bare PATCH by id' },
     { name: 'gw legacy PUT, verify off, log warn', description: 'as verify off, LOG_LEVEL=warn (no translation log line)', server: 'gw-quiet', kind: 'throughput', connections: c, requests: legacyPut, direct: 'direct PATCH by id', bare: 'bare PATCH by id' },
     { name: 'gw legacy POST', description: 'legacy POST, a new email every request', server: 'gw', kind: 'throughput', connections: c, requests: legacyPost },
     { name: 'gw legacy list 10k', description: `legacy list of ${SETTINGS.listUsers.toLocaleString('en')} users (every V4 page)`, server: 'gw', kind: 'throughput', connections: SETTINGS.listConnections, amount: { warmUp: SETTINGS.listConnections, run: SETTINGS.listRequests }, requests: legacyList },
     { name: '1c direct GET by id', description: '1 connection', server: 'sim', kind: 'latency', connections: 1, requests: v4Get },
-    { name: '1c direct PATCH by id', description: '1 connection', server: 'sim', kind: 'latency', connections: 1, requests: v4Patch },
     { name: '1c bare GET by id', description: '1 connection', server: 'bare', kind: 'latency', connections: 1, requests: v4Get, direct: '1c direct GET by id' },
-    { name: '1c bare PATCH by id', description: '1 connection', server: 'bare', kind: 'latency', connections: 1, requests: v4Patch, direct: '1c direct PATCH by id' },
     { name: '1c gw legacy GET by email', description: '1 connection', server: 'gw', kind: 'latency', connections: 1, requests: legacyGet, direct: '1c direct GET by id', bare: '1c bare GET by id' },
+    { name: '1c direct PATCH by id', description: '1 connection', server: 'sim', kind: 'latency', connections: 1, requests: v4Patch },
+    { name: '1c bare PATCH by id', description: '1 connection', server: 'bare', kind: 'latency', connections: 1, requests: v4Patch, direct: '1c direct PATCH by id' },
     { name: '1c gw legacy PUT, verify off', description: '1 connection', server: 'gw-fast', kind: 'latency', connections: 1, requests: legacyPut, direct: '1c direct PATCH by id', bare: '1c bare PATCH by id' },
   ];
 }
@@ -222,6 +227,10 @@ interface ScenarioSummary {
   readonly errors: number;
   readonly vsDirect: number | undefined;
   readonly vsBare: number | undefined;
+  /** Bare's CPU µs/request ÷ this one's (median of per-round ratios): > 1, cheaper than bare. */
+  readonly cpuVsBare: number | undefined;
+  /** Median CPU the rest of the machine used during the runs, cores. */
+  readonly otherCpuCores: number;
   /** 1-connection runs: p50 minus the direct p50 (median of per-round differences), ms. */
   readonly addedP50Ms: number | undefined;
 }
@@ -237,7 +246,10 @@ async function main(): Promise<void> {
   };
   const git = gitDescription();
   log(`bench: ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB, node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}; commit ${git.commit}${git.srcDirty ? ' (src/ has uncommitted changes)' : ''}`);
-  log(`settings: ${SETTINGS.rounds} rounds × (${SETTINGS.throughputS} s per throughput run at ${SETTINGS.connections} connections, ${SETTINGS.latencyS} s per 1-connection run), warm-up ${SETTINGS.warmUpS} s per scenario`);
+  log(
+    `settings: ${SETTINGS.rounds} rounds × (${SETTINGS.throughputS} s per throughput run at ${SETTINGS.connections} connections, ${SETTINGS.latencyS} s per 1-connection run), ` +
+      `each right after ${SETTINGS.warmUpS} s / ${SETTINGS.latencyWarmUpS} s of unmeasured warm-up load`,
+  );
 
   const config = loadConfig({ env: {} });
   const rules = new FieldRules(config.fieldRules);
@@ -248,11 +260,14 @@ async function main(): Promise<void> {
   const sim = await SimProcess.start({ [KEY_MAIN]: SETTINGS.mainUsers, [KEY_LIST]: SETTINGS.listUsers, [KEY_POST]: 0 });
   const simPid = sim.child.pid ?? 0;
   log(`simulator pid ${simPid} at ${sim.url}: ${SETTINGS.mainUsers} + ${SETTINGS.listUsers} users seeded`);
+  const logDir = process.env.BENCH_GATEWAY_LOG_DIR;
+  if (logDir !== undefined && logDir !== '') mkdirSync(logDir, { recursive: true });
+  const logFile = (name: string): string | undefined => (logDir === undefined || logDir === '' ? undefined : join(logDir, `${name}.log`));
   const [bare, gw, gwFast, gwQuiet] = await Promise.all([
     startBareProxy(sim.url),
-    startGateway({ v4BaseUrl: sim.url, apiKey: KEY_MAIN, verifyCachedWrites: true, logLevel: 'info' }),
-    startGateway({ v4BaseUrl: sim.url, apiKey: KEY_MAIN, verifyCachedWrites: false, logLevel: 'info' }),
-    startGateway({ v4BaseUrl: sim.url, apiKey: KEY_MAIN, verifyCachedWrites: false, logLevel: 'warn' }),
+    startGateway({ v4BaseUrl: sim.url, apiKey: KEY_MAIN, verifyCachedWrites: true, logLevel: 'info', logFile: logFile('gw') }),
+    startGateway({ v4BaseUrl: sim.url, apiKey: KEY_MAIN, verifyCachedWrites: false, logLevel: 'info', logFile: logFile('gw-fast') }),
+    startGateway({ v4BaseUrl: sim.url, apiKey: KEY_MAIN, verifyCachedWrites: false, logLevel: 'warn', logFile: logFile('gw-quiet') }),
   ]);
   const servers: Record<Scenario['server'], ServiceProcess> = { sim: { child: sim.child, url: sim.url, pid: simPid }, bare, gw, 'gw-fast': gwFast, 'gw-quiet': gwQuiet };
   const gateways: Record<string, GatewayProcess> = { gw, 'gw-fast': gwFast, 'gw-quiet': gwQuiet };
@@ -262,7 +277,7 @@ async function main(): Promise<void> {
   const ids = await sim.ids(KEY_MAIN, SETTINGS.hotUsers);
   const all = scenarios({ ids, rules, runTag: Date.now().toString(36) });
 
-  // --- warm-up: the cache of every gateway, then every scenario once ---
+  // --- the cache of every gateway: every hot user looked up once ---
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   for (const [name, g] of Object.entries(gateways)) {
     let failed = 0;
@@ -274,32 +289,26 @@ async function main(): Promise<void> {
   }
   agent.destroy();
   log(`caches warm: ${ids.length} users in each gateway`);
-  // The 1-connection scenarios use the same servers and requests as the throughput ones.
-  for (const s of all.filter((x) => x.kind === 'throughput')) {
-    const target = servers[s.server];
-    const r = await runLoad({ url: target.url, connections: s.connections, durationS: SETTINGS.warmUpS, amount: s.amount?.warmUp, requests: s.requests(), targetPid: target.pid, simPid, sim });
-    if (r.non2xx > 0 || r.completed === 0) throw new Error(`warm-up of "${s.name}" failed: ${r.completed} answers, status codes ${JSON.stringify(r.statusCodes)}, ${r.errors} errors`);
-  }
-  log(`warm-up done: ${all.length} scenarios answered 2xx only`);
-
-  // --- rounds ---
+  // --- rounds: each measured run comes right after an unmeasured burst of the same load on the
+  // same server. Between its runs a process idles for up to a minute (the other scenarios run),
+  // and a Node process that idled is measurably slower for its first seconds of load (V8 shrinks
+  // its heap when idle; sockets expire): the burst makes every run measure a process in steady
+  // state, as under production load, whatever the order. The first round's bursts double as the
+  // check that every scenario answers 2xx.
   const results = new Map<string, LoadResult[]>(all.map((s) => [s.name, []]));
-  for (let round_ = 1; round_ <= SETTINGS.rounds; round_++) {
+  for (let roundNo = 1; roundNo <= SETTINGS.rounds; roundNo++) {
     for (const s of all) {
       const target = servers[s.server];
-      const r = await runLoad({
-        url: target.url,
-        connections: s.connections,
-        durationS: s.kind === 'throughput' ? SETTINGS.throughputS : SETTINGS.latencyS,
-        amount: s.amount?.run,
-        requests: s.requests(),
-        targetPid: target.pid,
-        simPid,
-        sim,
-      });
+      const throughput = s.kind === 'throughput';
+      const base = { url: target.url, connections: s.connections, targetPid: target.pid, simPid, sim };
+      const warm = await runLoad({ ...base, durationS: throughput ? SETTINGS.warmUpS : SETTINGS.latencyWarmUpS, amount: s.amount?.warmUp, requests: s.requests() });
+      if (roundNo === 1 && (warm.non2xx > 0 || warm.completed === 0)) {
+        throw new Error(`warm-up of "${s.name}" failed: ${warm.completed} answers, status codes ${JSON.stringify(warm.statusCodes)}, ${warm.errors} errors`);
+      }
+      const r = await runLoad({ ...base, durationS: throughput ? SETTINGS.throughputS : SETTINGS.latencyS, amount: s.amount?.run, requests: s.requests() });
       results.get(s.name)?.push(r);
       const flag = r.non2xx > 0 || r.errors > 0 ? `  !! ${r.non2xx} non-2xx ${JSON.stringify(r.statusCodes)}, ${r.errors} errors` : '';
-      log(`round ${round_}/${SETTINGS.rounds}  ${pad(s.name, 38)} ${fmt(r.rps, 0).padStart(7)} req/s  p50 ${fmt(r.p50Ms, 3)} ms  p99 ${fmt(r.p99Ms, 3)} ms  ${fmt(r.targetCpuUsPerReq, 0)} µs CPU/req  loadgen ${fmt(r.loadgenCpuPct, 0)}%${flag}`);
+      log(`round ${roundNo}/${SETTINGS.rounds}  ${pad(s.name, 38)} ${fmt(r.rps, 0).padStart(7)} req/s  p50 ${fmt(r.p50Ms, 3)} ms  p99 ${fmt(r.p99Ms, 3)} ms  ${fmt(r.targetCpuUsPerReq, 0)} µs CPU/req  loadgen ${fmt(r.loadgenCpuPct, 0)}%  others ${fmt(r.otherCpuCores, 2)} cores${flag}`);
     }
   }
   const peak = Object.fromEntries(Object.entries(gateways).map(([name, p]) => [name, memoryMb(p.pid)]));
@@ -328,6 +337,8 @@ async function main(): Promise<void> {
       errors: rs.reduce((n, r) => n + r.errors, 0),
       vsDirect: perRound(rs, byName(s.direct), (x, y) => x.rps / y.rps),
       vsBare: perRound(rs, byName(s.bare), (x, y) => x.rps / y.rps),
+      cpuVsBare: perRound(rs, byName(s.bare), (x, y) => y.targetCpuUsPerReq / x.targetCpuUsPerReq),
+      otherCpuCores: round(median(rs.map((r) => r.otherCpuCores)), 2),
       addedP50Ms: s.kind === 'latency' ? perRound(rs, byName(s.direct), (x, y) => x.p50Ms - y.p50Ms) : undefined,
     };
   });
@@ -337,7 +348,7 @@ async function main(): Promise<void> {
   await Promise.all([bare, gw, gwFast, gwQuiet].map((p) => stopChild(p.child)));
   log(`seeding ${SETTINGS.bigListUsers.toLocaleString('en')} users in a tenant of their own ...`);
   const seedMs = await sim.seed(KEY_BIG, SETTINGS.bigListUsers);
-  const gwBig = await startGateway({ v4BaseUrl: sim.url, apiKey: KEY_MAIN, verifyCachedWrites: true, logLevel: 'info' });
+  const gwBig = await startGateway({ v4BaseUrl: sim.url, apiKey: KEY_MAIN, verifyCachedWrites: true, logLevel: 'info', logFile: logFile('gw-list100k') });
   const warmAgent = new http.Agent({ keepAlive: false });
   const warmCheck = await call(warmAgent, gwBig.url, 'GET', `${LEGACY_USERS}?limit=10`, undefined, { authorization: auth(KEY_BIG) });
   warmAgent.destroy();
@@ -366,6 +377,8 @@ async function main(): Promise<void> {
       fmt(s.vsBare, 2),
       fmt(s.upstreamPerCall, 2),
       fmt(s.targetCpuUsPerReq, 0),
+      fmt(s.cpuVsBare, 2),
+      fmt(s.otherCpuCores, 2),
       `${fmt(s.loadgenCpuPct, 0)}${s.loadgenCpuPct >= LOADGEN_BOUND_PCT ? '*' : ''}`,
       String(s.non2xx + s.errors),
     ]);
@@ -389,8 +402,13 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`Throughput: ${SETTINGS.rounds} interleaved rounds of ${SETTINGS.throughputS} s each; medians. ×direct/×bare: median of per-round ratios of req/s.`);
   out.push('CPU µs/req: CPU time of the server under test (sim, bare or the gateway, not the simulator behind it) per request. loadgen %: autocannon’s CPU, % of one core.');
+  out.push('CPU ×bare: bare’s CPU µs/req ÷ this one’s (> 1: cheaper per request than bare). other cores: CPU the rest of the machine used meanwhile (noise).');
   out.push(`V4 calls/call: requests the simulator received per request sent. * loadgen ≥ ${LOADGEN_BOUND_PCT}%: autocannon, not the server, was the limit of that run.`);
-  out.push(table(['scenario', 'server', 'conns', 'req/s', 'p50 ms', 'p99 ms', '×direct', '×bare', 'V4 calls/call', 'CPU µs/req', 'loadgen %', 'failed'], throughputRows, 2));
+  out.push(table(['scenario', 'server', 'conns', 'req/s', 'p50 ms', 'p99 ms', '×direct', '×bare', 'V4 calls/call', 'CPU µs/req', 'CPU ×bare', 'other cores', 'loadgen %', 'failed'], throughputRows, 2));
+  const failures = summaries.flatMap((s) =>
+    s.rounds.flatMap((r, i) => (r.non2xx + r.errors > 0 ? [`${s.name} round ${i + 1}: ${JSON.stringify(r.statusCodes)} of ${r.completed}, ${r.errors} connection errors`] : [])),
+  );
+  if (failures.length > 0) out.push(`Failed requests (status codes per run): ${failures.join('; ')}`);
   out.push('');
   out.push(`Latency at 1 connection (${SETTINGS.latencyS} s each, medians): added p50 = p50 − direct p50 of the same round (GET → direct GET, PATCH/PUT → direct PATCH).`);
   out.push(table(['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'added p50 ms', 'CPU µs/req'], latencyRows, 2));
@@ -418,6 +436,18 @@ async function main(): Promise<void> {
       1,
     ),
   );
+  const allRuns = [...results.values()].flat();
+  const noise = {
+    otherCpuCoresMedian: round(median(allRuns.map((r) => r.otherCpuCores)), 2),
+    otherCpuCoresMax: round(Math.max(...allRuns.map((r) => r.otherCpuCores)), 2),
+    stealPctMedian: round(median(allRuns.map((r) => r.stealPct)), 1),
+    loadAverageAtEnd: os.loadavg().map((n) => round(n, 2)),
+  };
+  out.push('');
+  out.push(
+    `Noise: other processes used ${fmt(noise.otherCpuCoresMedian, 2)} cores (median; max ${fmt(noise.otherCpuCoresMax, 2)}) of ${machine.cores} during the runs; steal ${fmt(noise.stealPctMedian, 1)}%; ` +
+      `load average ${machine.loadAverageAtStart.join(' ')} at start, ${noise.loadAverageAtEnd.join(' ')} at the end. Compare ratios, not absolute figures.`,
+  );
   const totalS = elapsedS();
   out.push('');
   out.push(`Elapsed: ${totalS} s (budget 300 s including the build).`);
@@ -431,6 +461,7 @@ async function main(): Promise<void> {
     putBody: { legacyBytes: Buffer.byteLength(sample.legacy), v4Bytes: Buffer.byteLength(sample.v4), v4: sample.v4 },
     scenarios: summaries,
     memory: { atStart: rssAtStart, afterRounds: peak, bare: barePeak, bigList },
+    noise,
     targets: targets.map((t) => ({ target: t.target, value: t.value, pass: t.pass, stretch: t.stretch })),
     elapsedS: totalS,
   };

@@ -64,11 +64,12 @@ interface Spawned {
   stderrTail(): string;
 }
 
-function spawnTracked(args: readonly string[], env: NodeJS.ProcessEnv, stdout: 'pipe' | 'null'): Spawned {
+/** stdout: a pipe the bench reads, or a file the child writes to (/dev/null, a log file). */
+function spawnTracked(args: readonly string[], env: NodeJS.ProcessEnv, stdout: 'pipe' | { readonly file: string }): Spawned {
   installCleanup();
-  const devNull = stdout === 'null' ? openSync('/dev/null', 'w') : null;
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', devNull ?? 'pipe', 'pipe', 'ipc'] });
-  if (devNull !== null) closeSync(devNull);
+  const fd = stdout === 'pipe' ? null : openSync(stdout.file, 'a');
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', fd ?? 'pipe', 'pipe', 'ipc'] });
+  if (fd !== null) closeSync(fd);
   children.add(child);
   child.once('exit', () => children.delete(child));
   let tail = '';
@@ -204,6 +205,8 @@ export interface GatewayOptions {
   readonly logLevel: 'info' | 'warn';
   /** Extra node flags (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** Where its stdout (the log) goes; default /dev/null. */
+  readonly logFile?: string;
 }
 
 export interface GatewayProcess extends ServiceProcess {
@@ -212,8 +215,8 @@ export interface GatewayProcess extends ServiceProcess {
 
 /**
  * `node dist/src/server.js`, as production starts it, with its stdout (the JSON log lines) going
- * to /dev/null: the gateway still formats and writes every line, nobody in the bench pays for
- * reading them. So the ports cannot come from the start-up line (which LOG_LEVEL=warn would not
+ * to /dev/null (or `logFile`): the gateway still formats and writes every line, nobody in the
+ * bench pays for reading them. So the ports cannot come from the start-up line (which LOG_LEVEL=warn would not
  * print anyway): the bench picks two free ports and waits for the admin port's /readyz.
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayProcess> {
@@ -237,7 +240,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
       LOG_LEVEL: options.logLevel,
       SHUTDOWN_GRACE_MS: '1000',
     });
-    const spawned = spawnTracked([...(options.nodeArgs ?? []), '-r', ORPHAN_GUARD, GATEWAY_SCRIPT], env, 'null');
+    const spawned = spawnTracked([...(options.nodeArgs ?? []), '-r', ORPHAN_GUARD, GATEWAY_SCRIPT], env, { file: options.logFile ?? '/dev/null' });
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     try {
       await waitReady(spawned, adminUrl, 20_000);
@@ -294,6 +297,15 @@ export function cpuMs(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return ((utime + stime) * 1000) / ticksPerSecond();
+}
+
+/** Busy and steal CPU time of the whole machine so far, in ms (from /proc/stat). */
+export function machineCpuMs(): { busyMs: number; stealMs: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  const ms = (ticks: number): number => (ticks * 1000) / ticksPerSecond();
+  return { busyMs: ms(user + nice + system + irq + softirq), stealMs: ms(steal) };
 }
 
 /** Peak (VmHWM) and current (VmRSS) resident set size of a process, in MB. */

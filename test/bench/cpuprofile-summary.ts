@@ -52,6 +52,8 @@ export interface ProfileSummary {
   readonly topSelf: readonly (Row & { readonly category: string })[];
   readonly byCategory: readonly Row[];
   readonly byPackage: readonly Row[];
+  /** Total (inclusive) time of the gateway's own functions and the frameworks' entry points. */
+  readonly inclusive: readonly Row[];
 }
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
@@ -101,7 +103,9 @@ function categoryOf(frame: CallFrame): string {
 function label(frame: CallFrame): string {
   const name = frame.functionName === '' ? '(anonymous)' : frame.functionName;
   if (frame.url === '') return name;
-  const short = frame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
+  const path = frame.url.replace(/^file:\/\//, '');
+  const nm = path.lastIndexOf('/node_modules/');
+  const short = nm !== -1 ? path.slice(nm + '/node_modules/'.length) : path.replace(/^.*\/dist\//, 'dist/');
   return `${name} ${short}:${frame.lineNumber + 1}`;
 }
 
@@ -139,6 +143,7 @@ export function summarizeProfile(file: string, window?: { fromUs: number; toUs: 
   const categoryOfFunction = new Map<string, string>();
   const byCategory = new Map<string, number>();
   const byPackage = new Map<string, number>();
+  const inclusive = new Map<string, number>();
   let idleUs = 0;
   for (const [id, us] of self) {
     const node = byId.get(id);
@@ -165,6 +170,17 @@ export function summarizeProfile(file: string, window?: { fromUs: number; toUs: 
     }
     const group = owner ?? 'node (no package on the stack: sockets, timers, parser)';
     byPackage.set(group, (byPackage.get(group) ?? 0) + us);
+    // Inclusive: every distinct function of ours or of a package on the stack, once per sample.
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)?.callFrame;
+      if (f === undefined) break;
+      if (packageOf(f.url) === null) continue;
+      const name = label(f);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+    }
   }
   const busyUs = Math.max(1, windowUs - idleUs);
   return {
@@ -175,6 +191,7 @@ export function summarizeProfile(file: string, window?: { fromUs: number; toUs: 
     topSelf: sortedRows(selfByFunction, busyUs, top).map((row) => ({ ...row, category: categoryOfFunction.get(row.name) ?? '' })),
     byCategory: sortedRows(byCategory, busyUs),
     byPackage: sortedRows(byPackage, busyUs),
+    inclusive: sortedRows(inclusive, busyUs, top),
   };
 }
 
@@ -188,6 +205,7 @@ export function formatSummary(summary: ProfileSummary, requests?: number): strin
   };
   section('self time by category (% of busy):', summary.byCategory);
   section('attributed to the innermost package on the stack (node internals and natives count for their caller):', summary.byPackage);
+  section(`top ${summary.inclusive.length} functions of ours and of packages by total (inclusive) time:`, summary.inclusive);
   section(`top ${summary.topSelf.length} functions by self time:`, summary.topSelf, (row) => {
     const category = summary.topSelf.find((r) => r.name === row.name)?.category;
     return category === undefined ? '' : `   [${category}]`;

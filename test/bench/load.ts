@@ -8,7 +8,7 @@
  * that is a fraction of a millisecond on loopback.
  */
 import autocannon from 'autocannon';
-import { cpuMs, type SimProcess } from './children';
+import { cpuMs, machineCpuMs, type SimProcess } from './children';
 
 export type LoadRequest = autocannon.Request;
 
@@ -43,6 +43,13 @@ export interface LoadResult {
   readonly simCpuUsPerReq: number;
   /** CPU of this process (autocannon) as % of one core over the run. */
   readonly loadgenCpuPct: number;
+  /**
+   * CPU the rest of the machine used meanwhile (other processes, and kernel work not charged to
+   * ours), in cores: the noise this run was measured under.
+   */
+  readonly otherCpuCores: number;
+  /** Time the hypervisor gave our vCPUs to someone else, % of one core. */
+  readonly stealPct: number;
   /**
    * Requests the simulator received during the run, per request sent: the calls in flight when
    * a timed run stops still go upstream (the server does not know the client left), so they count.
@@ -91,6 +98,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const targetCpuBefore = cpuMs(spec.targetPid);
   const simCpuBefore = spec.simPid === spec.targetPid ? targetCpuBefore : cpuMs(spec.simPid);
   const ownCpuBefore = process.cpuUsage();
+  const machineBefore = machineCpuMs();
   const started = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -115,6 +123,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const ownCpu = process.cpuUsage(ownCpuBefore);
   const targetCpu = cpuMs(spec.targetPid) - targetCpuBefore;
   const simCpu = spec.simPid === spec.targetPid ? targetCpu : cpuMs(spec.simPid) - simCpuBefore;
+  const machineAfter = machineCpuMs();
+  const ownMs = (ownCpu.user + ownCpu.system) / 1000;
+  const foreignMs = machineAfter.busyMs - machineBefore.busyMs - targetCpu - (spec.simPid === spec.targetPid ? 0 : simCpu) - ownMs;
   // Calls in flight when the run stopped still reach V4: let them land before counting.
   await new Promise((resolve) => setTimeout(resolve, 100));
   const counts = await spec.sim.counts();
@@ -136,7 +147,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     durationS: result.duration,
     targetCpuUsPerReq: round((targetCpu * 1000) / Math.max(1, completed), 1),
     simCpuUsPerReq: round((simCpu * 1000) / Math.max(1, completed), 1),
-    loadgenCpuPct: round(((ownCpu.user + ownCpu.system) / 1000 / elapsedMs) * 100, 1),
+    loadgenCpuPct: round((ownMs / elapsedMs) * 100, 1),
+    otherCpuCores: round(Math.max(0, foreignMs) / elapsedMs, 2),
+    stealPct: round(((machineAfter.stealMs - machineBefore.stealMs) / elapsedMs) * 100, 1),
     upstreamPerCall: round(counts.total / Math.max(1, result.requests.sent), 3),
   };
 }

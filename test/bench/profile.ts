@@ -1,7 +1,7 @@
 /**
  * CPU profiles of the gateway under the legacy PUT load (cache warm, VERIFY_CACHED_WRITES=false,
- * LOG_LEVEL=info) and, for comparison, of bare Express + http-proxy-middleware under the PATCH
- * it becomes; both with `node --cpu-prof`, each under load alone (the other idle), and a summary
+ * LOG_LEVEL=info), then under legacy GET by email (same process, its own time window), and, for
+ * comparison, of bare Express + http-proxy-middleware under the PATCH the PUT becomes; both with `node --cpu-prof`, each under load alone (the other idle), and a summary
  * of the samples taken during the measured run only (cpuprofile-summary.ts).
  *
  *   tsc -p tsconfig.bench.json && node dist/test/bench/profile.js
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   });
   agent.destroy();
 
+  const gets: LoadRequest[] = ids.map((_id, i) => ({ method: 'GET', path: legacyUserPath(i) }));
   const puts: LoadRequest[] = [];
   const patches: LoadRequest[] = [];
   ids.forEach((id, i) => {
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     return { result, window: { fromUs, toUs: nowUs() } };
   };
   const put = await measure(gateway, puts);
+  const get = await measure(gateway, gets);
   const patch = await measure(bare, patches);
   // SIGTERM: both shut down through process.exit, which writes the profile.
   await Promise.all([stopChild(gateway.child, 10_000), stopChild(bare.child, 10_000)]);
@@ -71,11 +73,13 @@ async function main(): Promise<void> {
   const files = readdirSync(dir);
   const summaries: Record<string, ProfileSummary> = {};
   const text: string[] = [];
-  for (const [name, run] of [
-    ['gateway-put', put],
-    ['bare-patch', patch],
+  for (const [name, run, profileName] of [
+    ['gateway-put', put, 'gateway-put'],
+    ['gateway-get-by-email', get, 'gateway-put'],
+    ['bare-patch', patch, 'bare-patch'],
   ] as const) {
-    const file = files.find((f) => f.startsWith(name));
+    // The legacy GET ran in the gateway process too: the same profile, its own time window.
+    const file = files.find((f) => f.startsWith(profileName));
     if (file === undefined) throw new Error(`no profile written for ${name} in ${dir}`);
     const summary = summarizeProfile(join(dir, file), run.window, 30);
     summaries[name] = summary;
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(text.join('\n') + '\n');
   writeFileSync(join(dir, 'summary.txt'), text.join('\n') + '\n');
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ put: put.result, patch: patch.result, summaries }, null, 2) + '\n');
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ put: put.result, get: get.result, patch: patch.result, summaries }, null, 2) + '\n');
   process.stdout.write(`Profiles and summary: ${dir}\n`);
 }
 

@@ -69,7 +69,7 @@ export async function startObservedStack(overrides: Partial<RawConfig> = {}, opt
     { name: 'config', problem: () => null },
     { name: 'shutdown', problem: () => (stack.shuttingDown ? 'shutting down' : null) },
   ];
-  if (probe !== null) readiness.push({ name: 'v4', problem: () => probe.problem() });
+  if (probe !== null) readiness.push({ name: 'v4', problem: () => probe.check() });
   const admin = createAdminApp({ readiness, logger, warmUp: gateway.warmUp, metrics, report });
   const translations = (): LogLine[] => lines.map((line) => JSON.parse(line) as LogLine).filter((line) => line.message === 'translation');
   const stack: ObservedStack = {
