@@ -46,14 +46,17 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 const SETTINGS = {
   throughputS: intEnv('BENCH_SECONDS', 4, 1, 60),
   latencyS: intEnv('BENCH_LATENCY_SECONDS', 2, 1, 60),
-  /** Unmeasured load right before each measured run (throughput / 1-connection). */
-  warmUpS: 1,
-  latencyWarmUpS: 0.5,
+  /**
+   * Unmeasured requests right before each measured run, per connection (a number, not a time:
+   * the slowest server takes about 1 s).
+   */
+  warmUpPerConnection: 16,
+  latencyWarmUp: 200,
   rounds: intEnv('BENCH_ROUNDS', 3, 1, 10),
   connections: intEnv('BENCH_CONNECTIONS', 32, 1, 512),
   listConnections: 4,
   /** Requests per run of the 10k list (a fixed number: every one completes, so V4 calls per call are exact). */
-  listRequests: 16,
+  listRequests: 12,
   /** Users the GET/PUT/PATCH scenarios cycle through (cache warm for all of them). */
   hotUsers: 256,
   mainUsers: 1_000,
@@ -86,7 +89,7 @@ interface Scenario {
   /** A fixed number of requests instead of a timed run (the list: few, long calls). */
   readonly amount?: { readonly warmUp: number; readonly run: number };
   readonly requests: () => LoadRequest[];
-  /** Baselines for the ratio columns (scenario names of the throughput runs). */
+  /** Baselines for the ratio columns: names of scenarios of the same kind. */
   readonly direct?: string;
   readonly bare?: string;
 }
@@ -248,7 +251,7 @@ async function main(): Promise<void> {
   log(`bench: ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB, node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}; commit ${git.commit}${git.srcDirty ? ' (src/ has uncommitted changes)' : ''}`);
   log(
     `settings: ${SETTINGS.rounds} rounds × (${SETTINGS.throughputS} s per throughput run at ${SETTINGS.connections} connections, ${SETTINGS.latencyS} s per 1-connection run), ` +
-      `each right after ${SETTINGS.warmUpS} s / ${SETTINGS.latencyWarmUpS} s of unmeasured warm-up load`,
+      `each right after ${SETTINGS.warmUpPerConnection} / ${SETTINGS.latencyWarmUp} unmeasured warm-up requests per connection`,
   );
 
   const config = loadConfig({ env: {} });
@@ -301,7 +304,8 @@ async function main(): Promise<void> {
       const target = servers[s.server];
       const throughput = s.kind === 'throughput';
       const base = { url: target.url, connections: s.connections, targetPid: target.pid, simPid, sim };
-      const warm = await runLoad({ ...base, durationS: throughput ? SETTINGS.warmUpS : SETTINGS.latencyWarmUpS, amount: s.amount?.warmUp, requests: s.requests() });
+      const warmUp = s.amount?.warmUp ?? (throughput ? s.connections * SETTINGS.warmUpPerConnection : SETTINGS.latencyWarmUp);
+      const warm = await runLoad({ ...base, durationS: 0, amount: warmUp, requests: s.requests(), measure: false });
       if (roundNo === 1 && (warm.non2xx > 0 || warm.completed === 0)) {
         throw new Error(`warm-up of "${s.name}" failed: ${warm.completed} answers, status codes ${JSON.stringify(warm.statusCodes)}, ${warm.errors} errors`);
       }

@@ -23,6 +23,8 @@ export interface LoadSpec {
   readonly targetPid: number;
   readonly simPid: number;
   readonly sim: SimProcess;
+  /** false: a warm-up burst; skips the garbage collection, the settling and the V4 counts. */
+  readonly measure?: boolean;
 }
 
 export interface LoadResult {
@@ -91,8 +93,11 @@ export function median(values: readonly number[]): number {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  gc?.(); // the parent's garbage from the previous run is not collected during this one
-  await spec.sim.reset();
+  const measure = spec.measure ?? true;
+  if (measure) {
+    gc?.(); // the parent's garbage from the previous run is not collected during this one
+    await spec.sim.reset();
+  }
   const latencies = new Samples();
   let sum = 0;
   const targetCpuBefore = cpuMs(spec.targetPid);
@@ -108,6 +113,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         ...(spec.amount === undefined ? { duration: spec.durationS } : { amount: spec.amount }),
         requests: spec.requests,
         timeout: 20,
+        // autocannon ends a run (its time is up, or `amount` answered) at its next sample tick:
+        // every 100 ms instead of every second keeps short warm-ups short.
+        sampleInt: 100,
       },
       (err: unknown, res: autocannon.Result) => {
         if (err !== null && err !== undefined) reject(err instanceof Error ? err : new Error(String(err)));
@@ -127,8 +135,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const ownMs = (ownCpu.user + ownCpu.system) / 1000;
   const foreignMs = machineAfter.busyMs - machineBefore.busyMs - targetCpu - (spec.simPid === spec.targetPid ? 0 : simCpu) - ownMs;
   // Calls in flight when the run stopped still reach V4: let them land before counting.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const counts = await spec.sim.counts();
+  if (measure) await new Promise((resolve) => setTimeout(resolve, 100));
+  const counts = measure ? await spec.sim.counts() : { total: NaN };
 
   const completed = result.requests.total;
   const sorted = latencies.sorted();

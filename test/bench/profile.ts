@@ -1,7 +1,8 @@
 /**
- * CPU profiles of the gateway under the legacy PUT load (cache warm, VERIFY_CACHED_WRITES=false,
- * LOG_LEVEL=info), then under legacy GET by email (same process, its own time window), and, for
- * comparison, of bare Express + http-proxy-middleware under the PATCH the PUT becomes; both with `node --cpu-prof`, each under load alone (the other idle), and a summary
+ * CPU profiles of the gateway (cache warm, VERIFY_CACHED_WRITES=false, LOG_LEVEL=info) under the
+ * legacy PUT load, the V4 pass-through GET and the legacy GET by email, and of bare Express +
+ * http-proxy-middleware under the PATCH the PUT becomes and the same GET (each run in its own time
+ * window of its process's profile); both with `node --cpu-prof`, each under load alone (the other idle), and a summary
  * of the samples taken during the measured run only (cpuprofile-summary.ts).
  *
  *   tsc -p tsconfig.bench.json && node dist/test/bench/profile.js
@@ -37,8 +38,8 @@ async function main(): Promise<void> {
   const sim = await SimProcess.start({ [KEY]: 1_000 });
   const simPid = sim.child.pid ?? 0;
   const profArgs = (name: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
-  const gateway = await startGateway({ v4BaseUrl: sim.url, apiKey: KEY, verifyCachedWrites: false, logLevel: 'info', nodeArgs: profArgs('gateway-put') });
-  const bare = await startBareProxy(sim.url, profArgs('bare-patch'));
+  const gateway = await startGateway({ v4BaseUrl: sim.url, apiKey: KEY, verifyCachedWrites: false, logLevel: 'info', nodeArgs: profArgs('gateway') });
+  const bare = await startBareProxy(sim.url, profArgs('bare'));
   const ids = await sim.ids(KEY, USERS);
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -48,24 +49,26 @@ async function main(): Promise<void> {
   });
   agent.destroy();
 
-  const gets: LoadRequest[] = ids.map((_id, i) => ({ method: 'GET', path: legacyUserPath(i) }));
-  const puts: LoadRequest[] = [];
-  const patches: LoadRequest[] = [];
-  ids.forEach((id, i) => {
-    const { legacy, v4 } = putBodies(rules, i);
-    puts.push({ method: 'PUT', path: legacyUserPath(i), headers: { 'content-type': 'application/json' }, body: legacy });
-    patches.push({ method: 'PATCH', path: v4UserPath(id), headers: { 'content-type': 'application/json', authorization: authorization(KEY) }, body: v4 });
-  });
+  const json = { 'content-type': 'application/json' };
+  const legacyGets: LoadRequest[] = ids.map((_id, i) => ({ method: 'GET', path: legacyUserPath(i) }));
+  const v4Gets: LoadRequest[] = ids.map((id) => ({ method: 'GET', path: v4UserPath(id), headers: { authorization: authorization(KEY) } }));
+  const puts: LoadRequest[] = ids.map((_id, i) => ({ method: 'PUT', path: legacyUserPath(i), headers: json, body: putBodies(rules, i).legacy }));
+  const patches: LoadRequest[] = ids.map((id, i) => ({ method: 'PATCH', path: v4UserPath(id), headers: { ...json, authorization: authorization(KEY) }, body: putBodies(rules, i).v4 }));
 
   const measure = async (target: ServiceProcess, requests: LoadRequest[]): Promise<{ result: LoadResult; window: { fromUs: number; toUs: number } }> => {
-    await runLoad({ url: target.url, connections: CONNECTIONS, durationS: 2, requests, targetPid: target.pid, simPid, sim }); // warm-up
+    await runLoad({ url: target.url, connections: CONNECTIONS, durationS: 1, requests, targetPid: target.pid, simPid, sim, measure: false }); // warm-up
     const fromUs = nowUs();
     const result = await runLoad({ url: target.url, connections: CONNECTIONS, durationS: SECONDS, requests, targetPid: target.pid, simPid, sim });
     return { result, window: { fromUs, toUs: nowUs() } };
   };
-  const put = await measure(gateway, puts);
-  const get = await measure(gateway, gets);
-  const patch = await measure(bare, patches);
+  // Each runs alone (the other server idle); the gateway's and the bare proxy's runs alternate.
+  const runs = {
+    'gateway legacy PUT (verify off)': { profile: 'gateway', run: await measure(gateway, puts) },
+    'bare PATCH': { profile: 'bare', run: await measure(bare, patches) },
+    'gateway V4 pass-through GET': { profile: 'gateway', run: await measure(gateway, v4Gets) },
+    'bare GET': { profile: 'bare', run: await measure(bare, v4Gets) },
+    'gateway legacy GET by email': { profile: 'gateway', run: await measure(gateway, legacyGets) },
+  };
   // SIGTERM: both shut down through process.exit, which writes the profile.
   await Promise.all([stopChild(gateway.child, 10_000), stopChild(bare.child, 10_000)]);
   await stopChild(sim.child);
@@ -73,25 +76,21 @@ async function main(): Promise<void> {
   const files = readdirSync(dir);
   const summaries: Record<string, ProfileSummary> = {};
   const text: string[] = [];
-  for (const [name, run, profileName] of [
-    ['gateway-put', put, 'gateway-put'],
-    ['gateway-get-by-email', get, 'gateway-put'],
-    ['bare-patch', patch, 'bare-patch'],
-  ] as const) {
-    // The legacy GET ran in the gateway process too: the same profile, its own time window.
-    const file = files.find((f) => f.startsWith(profileName));
-    if (file === undefined) throw new Error(`no profile written for ${name} in ${dir}`);
+  for (const [name, { profile, run }] of Object.entries(runs)) {
+    // Several runs share one process and so one profile: each is summarised over its own time window.
+    const file = files.find((f) => f.startsWith(`${profile}.`));
+    if (file === undefined) throw new Error(`no profile written for ${profile} in ${dir}`);
     const summary = summarizeProfile(join(dir, file), run.window, 30);
     summaries[name] = summary;
     text.push(
-      `== ${name}: ${run.result.rps} req/s, p50 ${run.result.p50Ms} ms, ${run.result.targetCpuUsPerReq} µs CPU/req (process total), V4 calls/call ${run.result.upstreamPerCall} ==`,
+      `== ${name}: ${run.result.rps} req/s, p50 ${run.result.p50Ms} ms, ${run.result.targetCpuUsPerReq} µs CPU/req (whole process, from /proc), V4 calls/call ${run.result.upstreamPerCall} ==`,
       formatSummary(summary, run.result.completed),
       '',
     );
   }
   process.stdout.write(text.join('\n') + '\n');
   writeFileSync(join(dir, 'summary.txt'), text.join('\n') + '\n');
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ put: put.result, get: get.result, patch: patch.result, summaries }, null, 2) + '\n');
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ runs, summaries }, null, 2) + '\n');
   process.stdout.write(`Profiles and summary: ${dir}\n`);
 }
 
