@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'winston';
 import type { GatewayConfig } from './config/load';
@@ -12,7 +13,7 @@ import { legacyHandler } from './http/legacy-handler';
 import type { RequestState } from './http/request-state';
 import { EmailPrivacy } from './observability/email-privacy';
 import { createLogger } from './observability/logger';
-import { logTranslation } from './observability/translation-log';
+import { bufferedStdout, logTranslation, translationLog, type TranslationLog } from './observability/translation-log';
 import type { OperationDeps } from './operations/context';
 import { FingerprintMemo } from './resolution/credential-fingerprint';
 import { Resolver } from './resolution/resolver';
@@ -28,6 +29,8 @@ export type CallObserver = (state: RequestState, legacyStatus: number, completed
 
 export interface AppDeps {
   readonly logger?: Logger;
+  /** Where the per-call translation lines go; default: stdout, at the logger's level. */
+  readonly translations?: TranslationLog;
   readonly observers?: readonly CallObserver[];
   /** When the legacy API counts as deprecated since (Deprecation header); default: now. */
   readonly startedAt?: Date;
@@ -61,7 +64,8 @@ function hasUnsafeSegment(path: string): boolean {
 /**
  * The gateway as an Express app: the stages in the order every request meets them. No
  * environment, no listening: server.ts does that.
- *   accept    request id, the caller's address against ALLOW_CIDRS, the log line on close
+ *   accept    request id, credentials' fingerprint, the caller's address against ALLOW_CIDRS,
+ *             the log line and observers on close
  *   dispatch  legacy paths → legacy stages; V4 paths → pass-through; others → legacy backend or 404
  *   errors    one handler writes every error answer
  */
@@ -69,6 +73,7 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
   if (config.v4BaseUrl === null) throw new Error('createApp needs config.v4BaseUrl');
   const logger = deps.logger ?? createLogger(config.logLevel);
   const observers = deps.observers ?? [];
+  const translations = deps.translations ?? translationLog(logger.level, bufferedStdout().write);
   const fingerprints = new FingerprintMemo();
   const allowList = buildBlockList(config.allowCidrs);
   const trustedProxies = config.trustedProxies.length === 0 ? null : buildBlockList(config.trustedProxies);
@@ -102,15 +107,36 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use(function accept(req: Request, res: Response, next: NextFunction) {
+  /** Where a caller is, and whether it may call: decided once per connection unless X-Forwarded-For counts. */
+  const connections = new WeakMap<Socket, { address: string; allowed: boolean }>();
+  const caller = (req: Request): { address: string; allowed: boolean } => {
+    const peer = req.socket.remoteAddress ?? '';
+    if (trustedProxies !== null && inList(trustedProxies, peer)) {
+      const address = clientAddress(peer, req.headers['x-forwarded-for'] as string | undefined, trustedProxies);
+      return { address, allowed: inList(allowList, address) };
+    }
+    let known = connections.get(req.socket);
+    if (known === undefined) {
+      const address = clientAddress(peer, undefined, null);
+      known = { address, allowed: inList(allowList, address) };
+      connections.set(req.socket, known);
+    }
+    return known;
+  };
+
+  // One middleware for the whole pipeline: each Express layer costs time on every call, and the
+  // order of the stages reads best in one place.
+  app.use(async function gateway(req: Request, res: Response, next: NextFunction) {
+    // accept: request id, who is calling, the log line and observers once the call is over
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader('x-request-id', requestId);
     const authorization = authorizationFor(req, config.v4ApiKey);
+    const from = caller(req);
     const state: RequestState = {
       requestId,
       startedAt: performance.now(),
-      clientAddress: clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'] as string | undefined, trustedProxies),
+      clientAddress: from.address,
       authorization,
       credential: authorization === null ? undefined : fingerprints.of(authorization),
       record: { route: 'unknown-route', legacyMethod: req.method, legacyPath: 'other', rules: [], v4Calls: 0 },
@@ -119,28 +145,24 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
     res.once('close', () => {
       // A client that left before anything was sent got no status at all.
       const status = res.headersSent ? res.statusCode : 0;
-      logTranslation(logger, state, status, res.writableFinished);
+      logTranslation(translations, state, status, res.writableFinished);
       for (const observe of observers) observe(state, status, res.writableFinished);
     });
-    const path = pathOf(req.url);
-    if (isLegacyPath(path)) {
-      setDeprecationHeaders(res);
-      state.record.legacyPath = legacyTemplate(path);
-    }
-    if (!inList(allowList, state.clientAddress)) {
-      state.record.route = 'forbidden';
-      next(new GatewayError('FORBIDDEN_CLIENT', 'This gateway does not serve your network; ask its operators to add it to ALLOW_CIDRS.', { detail: 'caller outside ALLOW_CIDRS' }));
-      return;
-    }
-    next();
-  });
-
-  app.use(async function dispatch(req: Request, res: Response, next: NextFunction) {
     const url = req.url;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const state = res.locals.state as RequestState;
-    if (isLegacyPath(path)) {
+    const legacyPath = isLegacyPath(path);
+    if (legacyPath) {
+      setDeprecationHeaders(res);
+      state.record.legacyPath = legacyTemplate(path);
+    }
+    if (!from.allowed) {
+      state.record.route = 'forbidden';
+      throw new GatewayError('FORBIDDEN_CLIENT', 'This gateway does not serve your network; ask its operators to add it to ALLOW_CIDRS.', { detail: 'caller outside ALLOW_CIDRS' });
+    }
+
+    // dispatch: legacy paths to the legacy stages, V4 paths to the pass-through, the rest elsewhere
+    if (legacyPath) {
       await legacy(req, res, next, path, q === -1 ? '' : url.slice(q + 1));
       return;
     }
@@ -186,11 +208,6 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
       legacyBackend?.close();
     },
   };
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
 }
 
 function notFound(): GatewayError {

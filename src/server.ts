@@ -4,6 +4,7 @@ import { createApp } from './app';
 import { loadConfig, requireV4BaseUrl, SettingError, type GatewayConfig } from './config/load';
 import { createAdminApp } from './observability/admin-app';
 import { createLogger } from './observability/logger';
+import { bufferedStdout, translationLog } from './observability/translation-log';
 import { GatewayMetrics } from './observability/metrics';
 import { MigrationReport } from './observability/migration-report';
 import { V4Probe } from './observability/v4-probe';
@@ -56,7 +57,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   if (config.logEmails === 'plain') logger.warn('LOG_EMAILS=plain: raw email addresses will be written to the log; use only for debugging');
   const metrics = new GatewayMetrics();
   const report = new MigrationReport();
-  const gateway = createApp(config, { logger, observers: [metrics.observe, report.observe] });
+  const stdoutLines = bufferedStdout();
+  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers: [metrics.observe, report.observe] });
   const probe =
     config.v4ApiKey === null || config.v4ProbeIntervalMs === 0
       ? null
@@ -97,6 +99,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await new Promise<void>((resolve) => adminServer.close(() => resolve()));
     adminServer.closeAllConnections();
     gateway.close();
+    stdoutLines.flush();
     logger.info('stopped');
   };
   return { port, adminPort, shutdown };

@@ -1,7 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors';
 import { parseEmailSegment, normaliseEmail } from '../translation/email';
-import { parseJsonObject } from '../translation/json';
 import { baseParameterName, parseQuery, uniqueParameters } from '../translation/query';
 import { matchLegacyPath, type LegacyRouteId } from '../translation/routes';
 import type { CallScope } from '../v4/api';
@@ -69,7 +68,7 @@ export function legacyHandler(options: LegacyHandlerOptions) {
 
     let v4Body;
     if (route.id === 'create-user' || route.id === 'update-user') {
-      const translation = deps.rules.toV4(parseJsonObject(await readJsonBody(req, options.bodyLimitBytes)));
+      const translation = deps.rules.parseRequest(await readJsonBody(req, options.bodyLimitBytes));
       v4Body = translation.body;
       record.rules.push(...translation.applied);
     }

@@ -9,6 +9,8 @@ export type EmailLogMode = 'hash' | 'omit' | 'plain';
  */
 export class EmailPrivacy {
   private readonly key: Buffer;
+  /** Hashes of recent emails: an HMAC per call was a measurable share of a call's CPU. Bounded. */
+  private readonly memo = new Map<string, string>();
 
   constructor(readonly mode: EmailLogMode, key: string | null) {
     this.key = key === null ? randomBytes(32) : Buffer.from(key, 'utf8');
@@ -20,8 +22,15 @@ export class EmailPrivacy {
         return undefined;
       case 'plain':
         return normalisedEmail;
-      case 'hash':
-        return 'h:' + createHmac('sha256', this.key).update(normalisedEmail).digest('base64url').slice(0, 22);
+      case 'hash': {
+        let hash = this.memo.get(normalisedEmail);
+        if (hash === undefined) {
+          hash = 'h:' + createHmac('sha256', this.key).update(normalisedEmail).digest('base64url').slice(0, 22);
+          if (this.memo.size >= 10_000) this.memo.clear();
+          this.memo.set(normalisedEmail, hash);
+        }
+        return hash;
+      }
     }
   }
 }

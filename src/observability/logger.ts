@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
+import { translationLog, type TranslationLog } from './translation-log';
 
 /** JSON lines on stdout (containers collect stdout); one object per line, CR/LF always escaped by JSON. */
 export function createLogger(level: string): winston.Logger {
@@ -10,8 +11,11 @@ export function createLogger(level: string): winston.Logger {
   });
 }
 
-/** A logger that keeps its lines in memory, for tests that read what was logged. */
-export function createMemoryLogger(level = 'info'): { logger: winston.Logger; lines: string[] } {
+/**
+ * A logger and a translation log that keep their lines in memory, in one list, for tests that
+ * read what was logged.
+ */
+export function createMemoryLogger(level = 'info'): { logger: winston.Logger; lines: string[]; translations: TranslationLog } {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
@@ -24,5 +28,5 @@ export function createMemoryLogger(level = 'info'): { logger: winston.Logger; li
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.Stream({ stream })],
   });
-  return { logger, lines };
+  return { logger, lines, translations: translationLog(level, (line) => lines.push(line)) };
 }

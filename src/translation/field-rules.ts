@@ -1,6 +1,6 @@
 import { GatewayError, SERVICE_REMOVED_MESSAGE } from '../errors';
 import type { FieldRuleConfig } from '../config/schema';
-import { findKey, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from './json';
+import { findKey, isJsonObject, jsonEqual, parseJsonObjectFlagging, type JsonObject, type JsonValue } from './json';
 
 /**
  * The body translation of the contract: a table of named field rules (config/default.json),
@@ -30,6 +30,10 @@ export interface RequestTranslation {
 export class FieldRules {
   private readonly moves: readonly MoveRule[];
   private readonly removed: readonly RemovedRule[];
+  /** Removed names by lower-cased name, and their lengths: most keys are ruled out by length alone. */
+  private readonly removedByName: ReadonlyMap<string, RemovedRule>;
+  private readonly removedLengths: ReadonlySet<number>;
+  private readonly isRemovedKey = (key: string): boolean => this.removedLengths.has(key.length) && this.removedByName.has(key.toLowerCase());
 
   constructor(rules: readonly FieldRuleConfig[]) {
     const ids = new Set<string>();
@@ -55,12 +59,13 @@ export class FieldRules {
     }
     this.moves = moves;
     this.removed = removed;
+    this.removedByName = new Map(removed.map((rule) => [rule.name, rule]));
+    this.removedLengths = new Set(removed.map((rule) => rule.name.length));
   }
 
   /** The rule id and message for a removed parameter name (query string or body), or null. */
   removedRuleFor(name: string): RemovedRule | null {
-    const lower = name.toLowerCase();
-    return this.removed.find((rule) => rule.name === lower) ?? null;
+    return this.isRemovedKey(name) ? (this.removedByName.get(name.toLowerCase()) ?? null) : null;
   }
 
   removedError(rule: RemovedRule, where: string): GatewayError {
@@ -68,12 +73,26 @@ export class FieldRules {
     return new GatewayError('SERVICE_PARAMETER_REMOVED', message, { detail: `${rule.id} in ${where}` });
   }
 
+  /**
+   * A legacy request body, as text → V4 body: parsed (INVALID_JSON), checked for removed fields at
+   * any depth in the same walk, translated. The request path uses this.
+   */
+  parseRequest(text: string): RequestTranslation {
+    const { body, flagged } = parseJsonObjectFlagging(text, this.removed.length > 0 ? this.isRemovedKey : null);
+    if (flagged !== null) throw this.removedError(this.removedRuleFor(flagged) as RemovedRule, 'body');
+    return this.translateMoves(body);
+  }
+
   /** Legacy request body → V4 body. Throws SERVICE_PARAMETER_REMOVED or CONFLICTING_FIELDS. */
   toV4(body: JsonObject): RequestTranslation {
     if (this.removed.length > 0) {
-      const found = findKey(body, (key) => this.removedRuleFor(key) !== null);
+      const found = findKey(body, this.isRemovedKey);
       if (found !== null) throw this.removedError(this.removedRuleFor(found) as RemovedRule, 'body');
     }
+    return this.translateMoves(body);
+  }
+
+  private translateMoves(body: JsonObject): RequestTranslation {
     let out = body;
     const applied: string[] = [];
     for (const rule of this.moves) {
@@ -125,16 +144,26 @@ function getPath(body: JsonObject, path: readonly string[]): JsonValue | undefin
 function deletePath(body: JsonObject, path: readonly string[]): JsonObject {
   const [head, ...rest] = path;
   if (head === undefined || !Object.prototype.hasOwnProperty.call(body, head)) return body;
-  const copy: JsonObject = { ...body };
-  if (rest.length === 0) {
-    delete copy[head];
-    return copy;
-  }
+  if (rest.length === 0) return without(body, head);
   const child = body[head];
   if (!isJsonObject(child)) return body;
   const newChild = deletePath(child, rest);
-  if (Object.keys(newChild).length === 0) delete copy[head];
-  else copy[head] = newChild;
+  if (Object.keys(newChild).length === 0) return without(body, head);
+  return { ...body, [head]: newChild };
+}
+
+/**
+ * A copy of `body` without `key`, built key by key: `delete` would turn the copy into a slow
+ * dictionary-mode object that JSON.stringify then handles more slowly.
+ */
+function without(body: JsonObject, key: string): JsonObject {
+  const copy: JsonObject = {};
+  for (const name of Object.keys(body)) {
+    if (name === key) continue;
+    // An own `__proto__` key (JSON.parse makes them) must stay a key, not become the prototype.
+    if (name === '__proto__') Object.defineProperty(copy, name, { value: body[name], enumerable: true, writable: true, configurable: true });
+    else copy[name] = body[name] as JsonValue;
+  }
   return copy;
 }
 

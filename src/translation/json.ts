@@ -18,6 +18,14 @@ export function isJsonObject(value: unknown): value is JsonObject {
  * like that can only be an attack or a bug, and V4 or a later merge must never see it.
  */
 export function parseJsonObject(text: string): JsonObject {
+  return parseJsonObjectFlagging(text, null).body;
+}
+
+/**
+ * parseJsonObject that also reports the first key, at any depth, for which `flag` holds, in the
+ * same walk (the request's hot path reads every key once, not once per check).
+ */
+export function parseJsonObjectFlagging(text: string, flag: ((key: string) => boolean) | null): { body: JsonObject; flagged: string | null } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -27,11 +35,16 @@ export function parseJsonObject(text: string): JsonObject {
   if (!isJsonObject(value)) {
     throw new GatewayError('INVALID_JSON', 'The request body must be a JSON object ({...}).');
   }
-  const badKey = findKey(value, (key) => PROTOTYPE_KEYS.has(key));
+  let flagged: string | null = null;
+  const badKey = findKey(value, (key) => {
+    if (PROTOTYPE_KEYS.has(key)) return true;
+    if (flagged === null && flag !== null && flag(key)) flagged = key;
+    return false;
+  });
   if (badKey !== null) {
     throw new GatewayError('INVALID_JSON', `The request body uses the reserved key "${badKey}"; rename or remove it.`);
   }
-  return value;
+  return { body: value, flagged };
 }
 
 /** The first key at any depth (objects inside arrays included) for which `test` holds, or null. */

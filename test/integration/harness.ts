@@ -24,9 +24,9 @@ export interface Stack {
 export async function startStack(overrides: Partial<RawConfig> = {}, simOptions: { apiKeys?: string[] } = {}): Promise<Stack> {
   const sim = new V4Simulator({ apiKeys: simOptions.apiKeys ?? [KEY_1, KEY_2] });
   const url = await sim.start(0);
-  const { logger, lines } = createMemoryLogger('debug');
+  const { logger, lines, translations } = createMemoryLogger('debug');
   const config = loadConfig({ env: {}, overrides: { v4BaseUrl: url, v4ApiKey: KEY_1, ...overrides } });
-  const gateway = createApp(config, { logger });
+  const gateway = createApp(config, { logger, translations });
   return {
     sim,
     gateway,

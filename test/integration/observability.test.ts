@@ -263,7 +263,7 @@ describe('the translation log: one line per call, field by field', () => {
   });
 
   it('escapes CR/LF in every field it writes (a reason holding them stays on one line, intact)', () => {
-    const { logger, lines } = createMemoryLogger();
+    const { translations, lines } = createMemoryLogger();
     const reason = 'first\r\nsecond\n{"level":"error","message":"forged"}\u2028';
     const state: RequestState = {
       requestId: 'esc-1',
@@ -272,7 +272,7 @@ describe('the translation log: one line per call, field by field', () => {
       authorization: null,
       record: { route: 'update-user', legacyMethod: 'PUT', legacyPath: ITEM, rules: [], v4Calls: 0, reason, errorCode: 'INVALID_JSON' },
     };
-    logTranslation(logger, state, 400, true);
+    logTranslation(translations, state, 400, true);
     expect(lines).toHaveLength(1);
     expect((JSON.parse(lines[0] as string) as LogLine).reason).toBe(reason);
   });

@@ -55,11 +55,11 @@ export interface ObservedOptions {
 export async function startObservedStack(overrides: Partial<RawConfig> = {}, options: ObservedOptions = {}): Promise<ObservedStack> {
   const sim = new V4Simulator({ apiKeys: options.simKeys ?? [KEY_1, KEY_2] });
   const simUrl = await sim.start(0);
-  const { logger, lines } = createMemoryLogger(options.logLevel ?? 'debug');
+  const { logger, lines, translations: translationSink } = createMemoryLogger(options.logLevel ?? 'debug');
   const config = loadConfig({ env: {}, overrides: { v4BaseUrl: options.v4BaseUrl ?? simUrl, v4ApiKey: KEY_1, logHashKey: HASH_KEY, ...overrides } });
   const metrics = new GatewayMetrics();
   const report = new MigrationReport({ maxClients: options.maxClients });
-  const gateway = createApp(config, { logger, observers: [metrics.observe, report.observe], startedAt: options.startedAt });
+  const gateway = createApp(config, { logger, translations: translationSink, observers: [metrics.observe, report.observe], startedAt: options.startedAt });
   const probe =
     options.probe === undefined
       ? null
