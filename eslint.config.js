@@ -15,7 +15,7 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['*.js', '.ci/*.js'],
+    files: ['*.js', '.ci/*.js', 'test/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -7,4 +7,7 @@ module.exports = {
   // isolatedModules: each file is transpiled on its own (fast); `npm run typecheck` does the type work.
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
   testTimeout: 20000,
+  // Every log line of the run is grepped for keys and raw emails at the end (issue 5).
+  globalSetup: '<rootDir>/test/log-sweep-setup.js',
+  globalTeardown: '<rootDir>/test/log-sweep-teardown.js',
 };

@@ -3,13 +3,12 @@ import { createApp, type GatewayApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load';
 import type { RawConfig } from '../../src/config/schema';
 import { createMemoryLogger } from '../../src/observability/logger';
+import { keepForSweep } from './log-sweep';
 import { V4Simulator, type RecordedRequest } from '../../src/v4-simulator';
 
 export const KEY_1 = 'k1-test-key-0001';
 export const KEY_2 = 'k2-test-key-0002';
 
-/** Every log line any stack wrote during this test file (the privacy test greps them). */
-export const allLogLines: string[] = [];
 
 export interface Stack {
   readonly sim: V4Simulator;
@@ -33,7 +32,7 @@ export async function startStack(overrides: Partial<RawConfig> = {}, simOptions:
     logLines: lines,
     v4Requests: () => sim.requests,
     close: async () => {
-      allLogLines.push(...lines);
+      keepForSweep(lines, config.logEmails === 'plain');
       gateway.close();
       await sim.stop();
     },

@@ -11,7 +11,8 @@ import { GatewayMetrics } from '../../src/observability/metrics';
 import { MigrationReport } from '../../src/observability/migration-report';
 import { V4Probe } from '../../src/observability/v4-probe';
 import { V4Simulator } from '../../src/v4-simulator';
-import { allLogLines, KEY_1, KEY_2 } from './harness';
+import { KEY_1, KEY_2 } from './harness';
+import { keepForSweep } from './log-sweep';
 
 /** A fixed key for the email hash, so that tests can compute the hash they expect. */
 export const HASH_KEY = 'observability-test-hash-key';
@@ -90,7 +91,7 @@ export async function startObservedStack(overrides: Partial<RawConfig> = {}, opt
       return found[0] as LogLine;
     },
     close: async () => {
-      allLogLines.push(...lines);
+      keepForSweep(lines, config.logEmails === 'plain');
       probe?.stop();
       gateway.close();
       await sim.stop();

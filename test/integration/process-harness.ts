@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import net from 'node:net';
+import { keepForSweep } from './log-sweep';
 
 export interface GatewayProcess {
   readonly child: ChildProcess;
@@ -23,7 +24,12 @@ export function spawnGateway(env: Record<string, string>): Promise<GatewayProces
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      keepForSweep(stdout);
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     let buffered = '';
     child.stdout?.on('data', (chunk: Buffer) => {
