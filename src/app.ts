@@ -52,13 +52,12 @@ export interface GatewayApp {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** A path with a dot segment (raw or encoded) or a backslash is never forwarded anywhere. */
+/** A dot segment (`.`, `..`, raw or percent-encoded) between slashes or at either end. */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/** A path with a dot segment or a backslash (raw or encoded) is never forwarded anywhere. */
 function hasUnsafeSegment(path: string): boolean {
-  if (path.includes('\\') || /%5c/i.test(path)) return true;
-  return path.split('/').some((segment) => {
-    const lower = segment.toLowerCase();
-    return lower === '.' || lower === '..' || lower === '%2e' || lower === '%2e%2e' || lower === '.%2e' || lower === '%2e.';
-  });
+  return path.includes('\\') || /%5c/i.test(path) || DOT_SEGMENT.test(path);
 }
 
 /**

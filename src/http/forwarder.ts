@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
-import { createProxyMiddleware } from 'http-proxy-middleware';
+import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin, type Plugin } from 'http-proxy-middleware';
 import { GatewayError } from '../errors';
 import { sendJson } from './respond';
 import { stateOf } from './request-state';
@@ -35,6 +35,12 @@ export function createForwarder(options: ForwarderOptions): { handler: RequestHa
     changeOrigin: true,
     agent,
     followRedirects: false,
+    // The default plugins minus the access logger (the translation log is ours, and the logger
+    // plugin's listeners cost about 3 % of a pass-through call in the profile). The error plugin
+    // keeps sockets' errors from crashing the process; the events plugin wires `on` below.
+    ejectPlugins: true,
+    // The plugins are typed for plain node requests; Express's are a superset of those.
+    plugins: [debugProxyErrorsPlugin, proxyEventsPlugin] as unknown as Array<Plugin<Request, Response>>,
     on: {
       proxyReq: (proxyReq, req, res) => {
         const state = stateOf(res);

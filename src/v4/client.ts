@@ -110,7 +110,6 @@ export class V4Client {
         res.on('end', () => {
           finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
         });
-        res.on('aborted', () => finish(new UpstreamFailure('reset', true, 'answer cut off')));
         res.on('error', () => finish(new UpstreamFailure('reset', true, 'answer cut off')));
         res.on('close', () => {
           if (!res.complete) finish(new UpstreamFailure('reset', true, 'answer cut off'));
