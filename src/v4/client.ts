@@ -34,6 +34,9 @@ export class UpstreamFailure extends Error {
   }
 }
 
+/** Errors of a connection that was never made: the request cannot have reached V4. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
 export interface V4ClientOptions {
   readonly maxSockets: number;
   readonly maxResponseBytes: number;
@@ -63,7 +66,6 @@ export class V4Client {
     const remaining = Math.min(deadline.remainingMs(), attemptMs ?? Infinity);
     if (remaining <= 0) return Promise.reject(new UpstreamFailure('timeout', false, 'deadline passed before the call'));
     return new Promise<V4Response>((resolve, reject) => {
-      let connected = false;
       let settled = false;
       const finish = (err: UpstreamFailure | null, response?: V4Response): void => {
         if (settled) return;
@@ -83,17 +85,16 @@ export class V4Client {
         headers,
         agent: this.agent,
       });
+      // Whether V4 can have seen the request is read off the socket when something fails, rather
+      // than tracked with listeners on every call: a socket still connecting never sent a byte.
       const timer = setTimeout(() => {
-        finish(new UpstreamFailure('timeout', connected, `no answer within ${remaining} ms`));
+        finish(new UpstreamFailure('timeout', req.reusedSocket || (req.socket !== null && !req.socket.connecting), `no answer within ${remaining} ms`));
         req.destroy();
       }, remaining);
-      req.on('socket', (socket) => {
-        if (req.reusedSocket) connected = true;
-        else socket.once('connect', () => (connected = true));
-      });
       req.on('error', (err: NodeJS.ErrnoException) => {
+        const notSent = !req.reusedSocket && NEVER_CONNECTED.has(err.code ?? '');
         const stale = req.reusedSocket && err.code === 'ECONNRESET';
-        finish(new UpstreamFailure(connected ? 'reset' : 'connect', connected, err.code ?? err.message, stale));
+        finish(new UpstreamFailure(notSent ? 'connect' : 'reset', !notSent, err.code ?? err.message, stale));
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
