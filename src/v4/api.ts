@@ -38,9 +38,15 @@ export function parseJsonAnswer(response: V4Response): unknown {
   }
 }
 
+/** Users already parsed out of an answer: a check and the translation read the same answer once. */
+const parsedUsers = new WeakMap<V4Response, JsonObject>();
+
 export function parseUserAnswer(response: V4Response): JsonObject {
+  const known = parsedUsers.get(response);
+  if (known !== undefined) return known;
   const body = parseJsonAnswer(response);
   if (!isJsonObject(body)) throw new GatewayError('UPSTREAM_ERROR', 'V4 answered with something that is not a user; try again later.', { detail: 'user answer not an object' });
+  parsedUsers.set(response, body);
   return body;
 }
 
