@@ -50,7 +50,8 @@ export class Resolver {
         try {
           result = await lookup(context.email, context.scope);
         } catch (err) {
-          this.stats.lookupsFailed += 1;
+          // Two users with the email is an answer, not a failure of the lookup.
+          if (!(err instanceof GatewayError && err.code === 'AMBIGUOUS_EMAIL')) this.stats.lookupsFailed += 1;
           throw err;
         }
         if (result === null) throw userNotFound();
