@@ -215,4 +215,24 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
     expect(lookups(stack.v4Requests())).toHaveLength(1);
     expect(stack.logLines.some((line) => line.includes('cache warm-up finished'))).toBe(true);
   });
+
+  it('the cache is bounded by CACHE_MAX (least recently used out first) and CACHE_TTL_MS', async () => {
+    stack = await startStack({ verifyCachedWrites: false, cacheMax: 2, cacheTtlMs: 300 });
+    for (const name of ['a', 'b', 'c']) stack.sim.createUser(KEY_1, { contact_details: { email: `${name}@example.com` } });
+    const get = (name: string): Promise<unknown> => request(stack.gateway.app).get(`/api/management/user/${name}%40example.com`).expect(200);
+    await get('a');
+    await get('b');
+    await get('c'); // evicts a
+    expect(stack.gateway.resolver.size).toBe(2);
+    expect(stack.gateway.resolver.stats.evictions).toBe(1);
+    stack.sim.clearRequests();
+    await get('c');
+    expect(lookups(stack.v4Requests())).toHaveLength(0);
+    await get('a');
+    expect(lookups(stack.v4Requests())).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    stack.sim.clearRequests();
+    await get('a');
+    expect(lookups(stack.v4Requests())).toHaveLength(1);
+  });
 });
