@@ -95,8 +95,6 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
         isV4: true,
         timeoutMs: config.upstreamTimeoutMs,
         maxSockets: config.upstreamMaxSockets,
-        // The caller's own Authorization goes as it came; only a caller without one gets the key.
-        authorizationFor: (req) => (req.headers.authorization?.trim() ? undefined : (authorizationFor(req, config.v4ApiKey) ?? undefined)),
       })
     : null;
   const legacyBackend =

@@ -1,4 +1,5 @@
 import { loadConfig } from './config/load';
+import { exitAfterStopOnSignal } from './process-signals';
 import { startGateway } from './server';
 import { V4Simulator } from './v4-simulator';
 
@@ -38,17 +39,10 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  const stop = (): void => {
-    gateway
-      .shutdown()
-      .then(() => simulator.stop())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitAfterStopOnSignal(async () => {
+    await gateway.shutdown();
+    await simulator.stop();
+  });
 }
 
 main().catch((err: unknown) => {

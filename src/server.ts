@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { exitAfterStopOnSignal } from './process-signals';
 import { loadConfig, requireV4BaseUrl, SettingError, type GatewayConfig } from './config/load';
 import { createAdminApp } from './observability/admin-app';
 import { createLogger } from './observability/logger';
@@ -118,14 +119,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const running = await startGateway(config);
-  const stop = (): void => {
-    running.shutdown().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  exitAfterStopOnSignal(running.shutdown);
 }
 
 if (require.main === module) {

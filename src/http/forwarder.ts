@@ -12,9 +12,11 @@ export interface ForwarderOptions {
   /** Deadline for the upstream's answer to begin. */
   readonly timeoutMs: number;
   readonly maxSockets: number;
-  /** Authorization to set on the way out (the configured key for callers without one), by request. */
-  readonly authorizationFor?: (req: Request) => string | undefined;
-  /** The upstream is V4 (its calls count in the log's v4_calls), not the legacy backend. */
+  /**
+   * The upstream is V4: its calls count in the log's v4_calls, and a caller without its own
+   * Authorization gets the one the accept stage chose (the configured key). The legacy backend
+   * gets the request as it came.
+   */
   readonly isV4: boolean;
 }
 
@@ -46,8 +48,9 @@ export function createForwarder(options: ForwarderOptions): { handler: RequestHa
         const state = stateOf(res);
         if (options.isV4) state.record.v4Calls += 1;
         proxyReq.setHeader('x-request-id', state.requestId);
-        const authorization = options.authorizationFor?.(req);
-        if (authorization !== undefined) proxyReq.setHeader('authorization', authorization);
+        if (options.isV4 && state.authorization !== null && state.authorization !== req.headers.authorization) {
+          proxyReq.setHeader('authorization', state.authorization);
+        }
         const timer = setTimeout(() => {
           timedOut.add(req);
           proxyReq.destroy(new Error('upstream timeout'));

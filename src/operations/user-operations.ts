@@ -10,8 +10,8 @@ import type { LegacyCall, OperationDeps } from './context';
 import { holdsEmail, notFoundIsGone, onResolvedUser, roundMs } from './resolve-user';
 
 /** V4 answered a success: the user, translated back to the legacy shape. */
-function sendLegacyUser(deps: OperationDeps, res: Response, response: V4Response, headers?: Record<string, string>): void {
-  sendJson(res, response.status, deps.rules.toLegacy(parseUserAnswer(response)), headers);
+function sendLegacyUser(deps: OperationDeps, res: Response, response: V4Response): void {
+  sendJson(res, response.status, deps.rules.toLegacy(parseUserAnswer(response)));
 }
 
 /**

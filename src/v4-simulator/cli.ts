@@ -2,6 +2,7 @@
 //   SIM_PORT (4000), SIM_HOST (127.0.0.1), SIM_API_KEYS (comma list, "demo-key"),
 //   SIM_SEED_USERS (users seeded per tenant, none by default).
 import { V4Simulator } from './simulator';
+import { exitAfterStopOnSignal } from '../process-signals';
 
 function fail(message: string): never {
   process.stderr.write(`v4-simulator: ${message}\n`);
@@ -32,17 +33,7 @@ async function main(): Promise<void> {
   const url = await sim.start(port, host);
   process.stdout.write(`V4 simulator listening on ${url} (API keys: ${keys.join(', ')}; ${seed} users each)\n`);
 
-  let stopping = false;
-  const shutdown = (): void => {
-    if (stopping) process.exit(1); // a second signal: give up waiting
-    stopping = true;
-    sim.stop().then(
-      () => process.exit(0),
-      (error: unknown) => fail(`stop failed: ${String(error)}`),
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  exitAfterStopOnSignal(() => sim.stop(), (error) => process.stderr.write(`stop failed: ${String(error)}\n`));
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

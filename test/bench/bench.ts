@@ -28,7 +28,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { FieldRules } from '../../src/translation/field-rules';
-import { killAll, memoryMb, SimProcess, startBareProxy, startGateway, stopChild, type GatewayProcess, type ServiceProcess } from './children';
+import { memoryMb, runMain, SimProcess, startBareProxy, startGateway, stopChild, type GatewayProcess, type ServiceProcess } from './children';
 import { median, round, runLoad, type LoadRequest, type LoadResult } from './load';
 import { call, runPool } from './serve';
 import { authorization as auth, LEGACY_USERS, legacyUserPath, putBodies as bodies, v4UserPath } from './fixtures';
@@ -476,14 +476,4 @@ async function main(): Promise<void> {
   process.stdout.write(`Results: ${file}\n`);
 }
 
-main().then(
-  () => {
-    killAll();
-    process.exit(0);
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain('bench', main);

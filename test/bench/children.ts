@@ -318,3 +318,18 @@ export function memoryMb(pid: number): { peakMb: number; rssMb: number } {
 function round1(n: number): number {
   return Math.round(n * 10) / 10;
 }
+
+/** Runs a bench entry point: every child killed and the process exited, whatever happens. */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => {
+      killAll();
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      killAll();
+      process.exit(1);
+    },
+  );
+}

@@ -14,7 +14,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { FieldRules } from '../../src/translation/field-rules';
-import { killAll, SimProcess, startBareProxy, startGateway, stopChild, type ServiceProcess } from './children';
+import { runMain, SimProcess, startBareProxy, startGateway, stopChild, type ServiceProcess } from './children';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './cpuprofile-summary';
 import { runLoad, type LoadRequest, type LoadResult } from './load';
 import { call, runPool } from './serve';
@@ -94,14 +94,4 @@ async function main(): Promise<void> {
   process.stdout.write(`Profiles and summary: ${dir}\n`);
 }
 
-main().then(
-  () => {
-    killAll();
-    process.exit(0);
-  },
-  (err: unknown) => {
-    process.stderr.write(`profile failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    killAll();
-    process.exit(1);
-  },
-);
+runMain('profile', main);

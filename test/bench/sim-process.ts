@@ -10,6 +10,7 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { V4Simulator } from '../../src/v4-simulator';
 import { isSimCommand, type ListeningLine, type SimCommand, type SimReply, type TenantSeeds } from './protocol';
+import { exitAfterStopOnSignal } from '../../src/process-signals';
 
 function parseSeeds(raw: string | undefined): TenantSeeds {
   const parsed: unknown = JSON.parse(raw ?? '{}');
@@ -69,14 +70,7 @@ async function main(): Promise<void> {
   });
   // The parent is gone (also when it was killed): never outlive it.
   process.on('disconnect', () => process.exit(0));
-  const stop = (): void => {
-    sim.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  exitAfterStopOnSignal(() => sim.stop());
 }
 
 main().catch((err: unknown) => {
