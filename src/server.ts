@@ -74,7 +74,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   ];
   const admin = createAdminApp({ readiness, logger, warmUp: gateway.warmUp, metrics, report });
 
-  const server = createServer(gateway.app);
+  const server = createServer(gateway.listener);
   const adminServer = createServer(admin);
   const port = await listen(server, config.port, config.host);
   const adminPort = await listen(adminServer, config.adminPort, config.adminHost);

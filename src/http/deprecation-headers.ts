@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { V4_USERS_PATH } from '../v4/adapter';
 
 /**
@@ -6,7 +6,7 @@ import { V4_USERS_PATH } from '../v4/adapter';
  * Deprecation (RFC 9745, `@<epoch seconds>`), Link rel="successor-version", and Sunset
  * (RFC 8594, an HTTP-date) when one is configured. Computed once.
  */
-export function deprecationHeaders(deprecatedSince: Date, sunset: Date | null): (res: Response) => void {
+export function deprecationHeaders(deprecatedSince: Date, sunset: Date | null): (res: ServerResponse) => void {
   const deprecation = `@${Math.floor(deprecatedSince.getTime() / 1000)}`;
   const link = `<${V4_USERS_PATH}>; rel="successor-version"`;
   const sunsetText = sunset === null ? null : sunset.toUTCString();

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
 import { GatewayError, isGatewayError } from '../errors';
 import { V4Answer } from '../v4/api';
@@ -6,7 +6,7 @@ import { UpstreamFailure } from '../v4/client';
 import { sendJson, sendV4Answer } from './respond';
 import { stateOf } from './request-state';
 
-/** Express's body of an error that is not ours: a body-parser style status, if any. */
+/** An error that is not ours: a body-parser style status, if any. */
 function statusOf(err: unknown): number | undefined {
   if (typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number') return err.status;
   return undefined;
@@ -17,8 +17,8 @@ function statusOf(err: unknown): number | undefined {
  * errors, V4's answer unchanged for V4's. Safe to reach after the answer started: the
  * connection is then cut, so the client sees a failure rather than a truncated success.
  */
-export function errorHandler(logger: Logger) {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+export function errorHandler(logger: Logger): (err: unknown, req: IncomingMessage, res: ServerResponse) => void {
+  return (err, req, res) => {
     const state = stateOf(res);
     if (res.headersSent) {
       if (state !== undefined) state.record.reason = `failed after the answer started: ${errorText(err)}`;

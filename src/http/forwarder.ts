@@ -1,11 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import type { Request, RequestHandler, Response } from 'express';
 import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin, type Plugin } from 'http-proxy-middleware';
 import { GatewayError } from '../errors';
 import { sendJson } from './respond';
-import { stateOf } from './request-state';
+import { stateOf, type RequestState } from './request-state';
 
 export interface ForwarderOptions {
   readonly target: string;
@@ -22,17 +21,26 @@ export interface ForwarderOptions {
 
 const timedOut = new WeakSet<http.IncomingMessage>();
 
+/** Forwards one call; resolves once the upstream's answer is being streamed or an error answered. */
+export type ForwardHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+function requireState(res: http.ServerResponse): RequestState {
+  const state = stateOf(res);
+  if (state === undefined) throw new Error('forwarder reached without the accept stage');
+  return state;
+}
+
 /**
  * An unchanged pass-through (V4 endpoints, the legacy backend) with http-proxy-middleware:
  * streamed both ways, keep-alive sockets, never following redirects, a deadline on the
  * upstream's first byte, and failures answered with the contract's envelope.
  */
-export function createForwarder(options: ForwarderOptions): { handler: RequestHandler; close: () => void } {
+export function createForwarder(options: ForwarderOptions): { handler: ForwardHandler; close: () => void } {
   const secure = options.target.startsWith('https:');
   const agent = secure
     ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' })
     : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' });
-  const handler = createProxyMiddleware<Request, Response>({
+  const proxy = createProxyMiddleware<http.IncomingMessage, http.ServerResponse>({
     target: options.target,
     changeOrigin: true,
     agent,
@@ -41,11 +49,10 @@ export function createForwarder(options: ForwarderOptions): { handler: RequestHa
     // plugin's listeners cost about 3 % of a pass-through call in the profile). The error plugin
     // keeps sockets' errors from crashing the process; the events plugin wires `on` below.
     ejectPlugins: true,
-    // The plugins are typed for plain node requests; Express's are a superset of those.
-    plugins: [debugProxyErrorsPlugin, proxyEventsPlugin] as unknown as Array<Plugin<Request, Response>>,
+    plugins: [debugProxyErrorsPlugin, proxyEventsPlugin] as Array<Plugin<http.IncomingMessage, http.ServerResponse>>,
     on: {
       proxyReq: (proxyReq, req, res) => {
-        const state = stateOf(res);
+        const state = requireState(res);
         if (options.isV4) state.record.v4Calls += 1;
         proxyReq.setHeader('x-request-id', state.requestId);
         if (options.isV4 && state.authorization !== null && state.authorization !== req.headers.authorization) {
@@ -62,12 +69,12 @@ export function createForwarder(options: ForwarderOptions): { handler: RequestHa
         proxyReq.once('close', () => clearTimeout(timer));
       },
       error: (err, req, res) => {
-        const response = res as Response | Socket;
+        const response = res as http.ServerResponse | Socket;
         if (!('writeHead' in response)) {
           response.destroy();
           return;
         }
-        const state = stateOf(response);
+        const state = requireState(response);
         if (response.headersSent) {
           state.record.reason = `upstream failed mid-answer: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
           response.destroy();
@@ -83,5 +90,11 @@ export function createForwarder(options: ForwarderOptions): { handler: RequestHa
       },
     },
   });
+  // Every call that reaches a forwarder is forwarded (no path filter): there is no next stage
+  // to fall through to, so `next` only ever carries a failure to prepare the proxy request.
+  const handler: ForwardHandler = (req, res) =>
+    proxy(req, res, (err?: unknown) => {
+      throw err ?? new Error('http-proxy-middleware declined a call');
+    });
   return { handler, close: () => agent.destroy() };
 }

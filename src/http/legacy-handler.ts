@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors';
 import { parseEmailSegment, normaliseEmail } from '../translation/email';
 import { baseParameterName, parseQuery, uniqueParameters } from '../translation/query';
@@ -11,9 +11,9 @@ import { createUser, deleteUser, getUser, updateUser } from '../operations/user-
 import { missingCredentials } from './credentials';
 import { readJsonBody } from './read-body';
 import { sendEmpty } from './respond';
-import { stateOf } from './request-state';
+import type { RequestState } from './request-state';
 
-type Operation = (deps: OperationDeps, call: LegacyCall, res: Response) => Promise<void>;
+type Operation = (deps: OperationDeps, call: LegacyCall, res: ServerResponse) => Promise<void>;
 
 const OPERATIONS: Record<LegacyRouteId, Operation> = {
   'list-users': listUsers,
@@ -36,10 +36,9 @@ export interface LegacyHandlerOptions {
  */
 export function legacyHandler(options: LegacyHandlerOptions) {
   const { deps } = options;
-  return async (req: Request, res: Response, _next: NextFunction, path: string, rawQuery: string): Promise<void> => {
-    const state = stateOf(res);
+  return async (req: IncomingMessage, res: ServerResponse, state: RequestState, path: string, rawQuery: string): Promise<void> => {
     const record = state.record;
-    const match = matchLegacyPath(req.method, path);
+    const match = matchLegacyPath(req.method ?? '', path);
     if (match.kind !== 'route') {
       record.route = 'legacy-' + match.kind;
       record.legacyPath = match.template;
@@ -47,7 +46,7 @@ export function legacyHandler(options: LegacyHandlerOptions) {
         sendEmpty(res, 204, { allow: match.allow });
         return;
       }
-      throw new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not offered on ${match.template}; use ${match.allow}.`, { headers: { allow: match.allow } });
+      throw new GatewayError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not offered on ${match.template}; use ${match.allow}.`, { headers: { allow: match.allow } });
     }
     const { route } = match;
     record.route = route.id;

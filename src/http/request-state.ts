@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { ResolutionOutcome } from '../resolution/resolution-stats';
 
 /** What one call did, filled in by the stages as they run; the translation log line is made of it. */
@@ -28,7 +28,7 @@ export interface TranslationRecord {
   email?: string;
 }
 
-/** The per-request context every stage reads and writes (res.locals.state), typed. */
+/** The per-request context every stage reads and writes, typed. */
 export interface RequestState {
   readonly requestId: string;
   readonly startedAt: number;
@@ -44,6 +44,18 @@ export interface RequestState {
   readonly record: TranslationRecord;
 }
 
-export function stateOf(res: Response): RequestState {
-  return (res.locals as { state: RequestState }).state;
+/**
+ * Each answer's state, beside it rather than on it: the gateway's hot paths run on node's own
+ * request and response (no framework prototypes), and a property added to node's objects would
+ * give them a new shape on every call.
+ */
+const states = new WeakMap<ServerResponse, RequestState>();
+
+export function attachState(res: ServerResponse, state: RequestState): void {
+  states.set(res, state);
+}
+
+/** The state the accept stage attached; undefined only for an answer that never went through it. */
+export function stateOf(res: ServerResponse): RequestState | undefined {
+  return states.get(res);
 }

@@ -1,11 +1,11 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { V4Response } from '../v4/client';
 
 /**
  * Writes a JSON answer with node's own API: Express's res.json adds an ETag hash and content
  * negotiation the gateway does not need on its hot path.
  */
-export function sendJson(res: Response, status: number, body: unknown, headers?: Record<string, string>): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);
   res.statusCode = status;
   if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -14,7 +14,7 @@ export function sendJson(res: Response, status: number, body: unknown, headers?:
   res.end(text);
 }
 
-export function sendEmpty(res: Response, status: number, headers?: Record<string, string>): void {
+export function sendEmpty(res: ServerResponse, status: number, headers?: Record<string, string>): void {
   res.statusCode = status;
   if (headers !== undefined) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.end();
@@ -24,7 +24,7 @@ export function sendEmpty(res: Response, status: number, headers?: Record<string
 const PASSED_HEADERS = ['content-type', 'retry-after', 'www-authenticate'];
 
 /** A V4 answer (an error status) reaches the legacy client unchanged: status, body, media type. */
-export function sendV4Answer(res: Response, answer: V4Response): void {
+export function sendV4Answer(res: ServerResponse, answer: V4Response): void {
   res.statusCode = answer.status;
   for (const name of PASSED_HEADERS) {
     const value = answer.headers[name];

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors';
 import { describeParameter } from '../translation/query';
 import { emailProblem, invalidEmail } from '../translation/email';
@@ -54,7 +54,7 @@ function planList(query: ReadonlyMap<string, string>): ListPlan {
  * memory stays flat however many users there are. A failure after the first byte cuts the
  * connection: a client never takes a truncated array for the whole list.
  */
-export async function listUsers(deps: OperationDeps, call: LegacyCall, res: Response): Promise<void> {
+export async function listUsers(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
   const plan = planList(call.query);
   call.record.v4Method = 'GET';
   if (plan.filters.email !== undefined) call.record.email = deps.privacy.forLog(plan.filters.email.toLowerCase());
@@ -107,7 +107,7 @@ export async function listUsers(deps: OperationDeps, call: LegacyCall, res: Resp
 }
 
 /** Resolves when the client can take more, or is gone. */
-function drained(res: Response): Promise<void> {
+function drained(res: ServerResponse): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = (): void => {
       res.removeListener('drain', done);

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors';
 import type { JsonObject } from '../translation/json';
 import { legacyLocation } from '../translation/routes';
@@ -10,7 +10,7 @@ import type { LegacyCall, OperationDeps } from './context';
 import { holdsEmail, notFoundIsGone, onResolvedUser, roundMs } from './resolve-user';
 
 /** V4 answered a success: the user, translated back to the legacy shape. */
-function sendLegacyUser(deps: OperationDeps, res: Response, response: V4Response): void {
+function sendLegacyUser(deps: OperationDeps, res: ServerResponse, response: V4Response): void {
   sendJson(res, response.status, deps.rules.toLegacy(parseUserAnswer(response)));
 }
 
@@ -39,7 +39,7 @@ function isSuccess(response: V4Response): boolean {
 }
 
 /** GET /api/management/user/{email} → GET …/users/{user_id}. */
-export async function getUser(deps: OperationDeps, call: LegacyCall, res: Response): Promise<void> {
+export async function getUser(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
   const { response, userId } = await onResolvedUser(deps, call, { write: false, check: holdsEmail(call.email as string) }, (id) => {
     call.record.v4Method = 'GET';
     call.record.v4Path = v4UserPath(id);
@@ -52,7 +52,7 @@ export async function getUser(deps: OperationDeps, call: LegacyCall, res: Respon
 }
 
 /** POST /api/management/user → POST …/users; the new user's email is cached. */
-export async function createUser(deps: OperationDeps, call: LegacyCall, res: Response): Promise<void> {
+export async function createUser(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
   call.record.v4Method = 'POST';
   call.record.v4Path = V4_USERS_PATH;
   const started = performance.now();
@@ -78,7 +78,7 @@ export async function createUser(deps: OperationDeps, call: LegacyCall, res: Res
 }
 
 /** PUT /api/management/user/{email} → PATCH …/users/{user_id}; an email change moves the cache entry. */
-export async function updateUser(deps: OperationDeps, call: LegacyCall, res: Response): Promise<void> {
+export async function updateUser(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
   const email = call.email as string;
   const body = JSON.stringify(call.v4Body);
   const { response, userId } = await onResolvedUser(deps, call, { write: true, check: notFoundIsGone }, (id) => {
@@ -105,7 +105,7 @@ export async function updateUser(deps: OperationDeps, call: LegacyCall, res: Res
 }
 
 /** DELETE /api/management/user/{email} → DELETE …/users/{user_id}; V4's status, entry dropped. */
-export async function deleteUser(deps: OperationDeps, call: LegacyCall, res: Response): Promise<void> {
+export async function deleteUser(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
   const { response } = await onResolvedUser(deps, call, { write: true, check: notFoundIsGone }, (id) => {
     call.record.v4Method = 'DELETE';
     call.record.v4Path = v4UserPath(id);

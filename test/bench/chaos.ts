@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   // Tenant 0's client sends no key (the gateway's own key is used); the others send their own.
   const config = loadConfig({ env: {}, overrides: { v4BaseUrl: simUrl, v4ApiKey: TENANTS[0] as string, upstreamTimeoutMs: 600, logLevel: 'warn' } });
   const gateway = createApp(config, { logger: createMemoryLogger('warn').logger });
-  const server = await listenLocal(gateway.app);
+  const server = await listenLocal(gateway.listener);
   const agent = new http.Agent({ keepAlive: true, maxSockets: WORKERS });
   const writes: LegacyWrite[] = [];
   const statuses = new Map<number, number>();

@@ -43,7 +43,7 @@ async function bulkJob(verify: boolean, warmUp: boolean): Promise<JobResult> {
   sim.seedUsers(KEY, USERS);
   const config = loadConfig({ env: {}, overrides: { v4BaseUrl: simUrl, v4ApiKey: KEY, verifyCachedWrites: verify, logLevel: 'warn' } });
   const gateway = createApp(config, { logger: createMemoryLogger('warn').logger });
-  const server = await listenLocal(gateway.app);
+  const server = await listenLocal(gateway.listener);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     if (warmUp) await gateway.warmUp();

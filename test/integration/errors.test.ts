@@ -25,25 +25,25 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       ['text/plain', '{"name":"x"}', 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['form data', 'name=x', 'application/x-www-form-urlencoded', 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ])('PUT with %s → %i %s, nothing reaches V4', async (_what, body, type, status, code) => {
-      const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').set('content-type', type).send(body);
+      const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').set('content-type', type).send(body);
       expectEnvelope(res, status, code);
       expect(stack.v4Requests()).toHaveLength(0);
     });
 
     it('accepts a charset suffix and +json media types', async () => {
-      const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').set('content-type', 'application/merge-patch+json; charset=UTF-8').send('{"name":"J2"}');
+      const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').set('content-type', 'application/merge-patch+json; charset=UTF-8').send('{"name":"J2"}');
       expect(res.status).toBe(200);
       expect(stack.v4Requests().filter((r) => r.method === 'PATCH')).toHaveLength(1);
     });
 
     it('refuses an empty body with INVALID_JSON', async () => {
-      const res = await request(stack.gateway.app).post('/api/management/user').set('content-type', 'application/json');
+      const res = await request(stack.gateway.listener).post('/api/management/user').set('content-type', 'application/json');
       expectEnvelope(res, 400, 'INVALID_JSON');
       expect(stack.v4Requests()).toHaveLength(0);
     });
 
     it('refuses a gzip-encoded body without inflating it (415)', async () => {
-      const res = await request(stack.gateway.app).post('/api/management/user').set('content-type', 'application/json').set('content-encoding', 'gzip').send('xxxx');
+      const res = await request(stack.gateway.listener).post('/api/management/user').set('content-type', 'application/json').set('content-encoding', 'gzip').send('xxxx');
       expectEnvelope(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
       expect(stack.v4Requests()).toHaveLength(0);
     });
@@ -51,10 +51,10 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
     it('refuses a body past BODY_LIMIT with 413 PAYLOAD_TOO_LARGE', async () => {
       const small = await startStack({ bodyLimit: '1kb' });
       try {
-        const res = await request(small.gateway.app).post('/api/management/user').send({ email: 'big@example.com', name: 'x'.repeat(2000) });
+        const res = await request(small.gateway.listener).post('/api/management/user').send({ email: 'big@example.com', name: 'x'.repeat(2000) });
         expectEnvelope(res, 413, 'PAYLOAD_TOO_LARGE');
         expect(small.v4Requests()).toHaveLength(0);
-        const fits = await request(small.gateway.app).post('/api/management/user').send({ email: 'ok@example.com', name: 'x'.repeat(500) });
+        const fits = await request(small.gateway.listener).post('/api/management/user').send({ email: 'ok@example.com', name: 'x'.repeat(500) });
         expect(fits.status).toBe(201);
       } finally {
         await small.close();
@@ -67,13 +67,13 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       [{ cid: 'A', external_id: 'B' }],
       [{ email: 'a@example.com', contact_details: { email: 'b@example.com' } }],
     ])('refuses both sides of one rule with different values: %j', async (body) => {
-      const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send(body);
+      const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send(body);
       expectEnvelope(res, 400, 'CONFLICTING_FIELDS');
       expect(stack.v4Requests()).toHaveLength(0);
     });
 
     it('accepts both sides with the same value, sending the V4 field once', async () => {
-      const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ cid: 'A', external_id: 'A' });
+      const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ cid: 'A', external_id: 'A' });
       expect(res.status).toBe(200);
       const patch = stack.v4Requests().find((r) => r.method === 'PATCH');
       expect(patch?.body).toEqual({ external_id: 'A' });
@@ -96,7 +96,7 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       '%E0%A4%A',
     ])('%s', async (segment) => {
       for (const method of ['get', 'put', 'delete'] as const) {
-        const res = await request(stack.gateway.app)[method](`/api/management/user/${segment}`).send({ name: 'x' });
+        const res = await request(stack.gateway.listener)[method](`/api/management/user/${segment}`).send({ name: 'x' });
         expectEnvelope(res, 400, 'INVALID_EMAIL');
       }
       expect(stack.v4Requests()).toHaveLength(0);
@@ -108,9 +108,9 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       const keyless = await startStack({ v4ApiKey: null });
       try {
         for (const call of [
-          request(keyless.gateway.app).get('/api/management/user'),
-          request(keyless.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'x' }),
-          request(keyless.gateway.app).get('/api/user/management/v4/users'),
+          request(keyless.gateway.listener).get('/api/management/user'),
+          request(keyless.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'x' }),
+          request(keyless.gateway.listener).get('/api/user/management/v4/users'),
         ]) {
           expectEnvelope(await call, 401, 'MISSING_CREDENTIALS');
         }
@@ -122,14 +122,14 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
 
     it('forwards the caller\'s Authorization as it came (another tenant gets its own users)', async () => {
       stack.sim.createUser(KEY_2, { name: 'Jane of tenant 2', contact_details: { email: 'jane@example.com' } });
-      const res = await request(stack.gateway.app).get('/api/management/user/jane%40example.com').set('authorization', apikey(KEY_2));
+      const res = await request(stack.gateway.listener).get('/api/management/user/jane%40example.com').set('authorization', apikey(KEY_2));
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ name: 'Jane of tenant 2' });
       expect(stack.v4Requests().every((r) => r.headers.authorization === apikey(KEY_2))).toBe(true);
     });
 
     it('passes V4\'s 401 for a wrong key through unchanged', async () => {
-      const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').set('authorization', 'Apikey wrong').send({ name: 'x' });
+      const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').set('authorization', 'Apikey wrong').send({ name: 'x' });
       expect(res.status).toBe(401);
       expect((res.body as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
       expect(stack.v4Requests().filter((r) => r.method === 'PATCH')).toHaveLength(0);
@@ -143,7 +143,7 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       writeFileSync(file, `  ${KEY_2}\n`);
       const fromFile = await startStack({ v4ApiKey: null, v4ApiKeyFile: file });
       try {
-        const res = await request(fromFile.gateway.app).get('/api/management/user');
+        const res = await request(fromFile.gateway.listener).get('/api/management/user');
         expect(res.status).toBe(200);
         expect(fromFile.v4Requests()[0]?.headers.authorization).toBe(apikey(KEY_2));
       } finally {
@@ -157,7 +157,7 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       const closed = await startStack({ allowCidrs: ['10.0.0.0/8'] });
       try {
         for (const path of ['/api/management/user', '/api/user/management/v4/users', '/elsewhere']) {
-          expectEnvelope(await request(closed.gateway.app).get(path), 403, 'FORBIDDEN_CLIENT');
+          expectEnvelope(await request(closed.gateway.listener).get(path), 403, 'FORBIDDEN_CLIENT');
         }
         expect(closed.v4Requests()).toHaveLength(0);
       } finally {
@@ -169,9 +169,9 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       const proxied = await startStack({ allowCidrs: ['10.1.2.3/32'], trustedProxies: ['127.0.0.1/32', '::1/128'] });
       const untrusted = await startStack({ allowCidrs: ['10.1.2.3/32'] });
       try {
-        expect((await request(proxied.gateway.app).get('/api/management/user').set('x-forwarded-for', '10.1.2.3')).status).toBe(200);
-        expectEnvelope(await request(proxied.gateway.app).get('/api/management/user').set('x-forwarded-for', '10.9.9.9'), 403, 'FORBIDDEN_CLIENT');
-        expectEnvelope(await request(untrusted.gateway.app).get('/api/management/user').set('x-forwarded-for', '10.1.2.3'), 403, 'FORBIDDEN_CLIENT');
+        expect((await request(proxied.gateway.listener).get('/api/management/user').set('x-forwarded-for', '10.1.2.3')).status).toBe(200);
+        expectEnvelope(await request(proxied.gateway.listener).get('/api/management/user').set('x-forwarded-for', '10.9.9.9'), 403, 'FORBIDDEN_CLIENT');
+        expectEnvelope(await request(untrusted.gateway.listener).get('/api/management/user').set('x-forwarded-for', '10.1.2.3'), 403, 'FORBIDDEN_CLIENT');
       } finally {
         await proxied.close();
         await untrusted.close();
@@ -183,9 +183,9 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
     it('refuses to write when V4 holds two users with the email', async () => {
       stack.sim.createUser(KEY_1, { name: 'Jane twin', contact_details: { email: 'JANE@example.com' } }, { allowDuplicateEmail: true });
       for (const call of [
-        request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'x' }),
-        request(stack.gateway.app).delete('/api/management/user/jane%40example.com'),
-        request(stack.gateway.app).get('/api/management/user/jane%40example.com'),
+        request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'x' }),
+        request(stack.gateway.listener).delete('/api/management/user/jane%40example.com'),
+        request(stack.gateway.listener).get('/api/management/user/jane%40example.com'),
       ]) {
         expectEnvelope(await call, 409, 'AMBIGUOUS_EMAIL');
       }
@@ -202,9 +202,9 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       await new Promise<void>((resolve) => dead.close(() => resolve()));
       const orphan = await startStack({ v4BaseUrl: `http://127.0.0.1:${port}` });
       try {
-        expectEnvelope(await request(orphan.gateway.app).get('/api/management/user/jane%40example.com'), 502, 'UPSTREAM_ERROR');
-        expectEnvelope(await request(orphan.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'x' }), 502, 'UPSTREAM_ERROR');
-        expectEnvelope(await request(orphan.gateway.app).get('/api/user/management/v4/users'), 502, 'UPSTREAM_ERROR');
+        expectEnvelope(await request(orphan.gateway.listener).get('/api/management/user/jane%40example.com'), 502, 'UPSTREAM_ERROR');
+        expectEnvelope(await request(orphan.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'x' }), 502, 'UPSTREAM_ERROR');
+        expectEnvelope(await request(orphan.gateway.listener).get('/api/user/management/v4/users'), 502, 'UPSTREAM_ERROR');
       } finally {
         await orphan.close();
       }
@@ -215,8 +215,8 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
       try {
         slow.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } });
         slow.sim.addFault({ kind: 'hang' });
-        expectEnvelope(await request(slow.gateway.app).get('/api/management/user/jane%40example.com'), 504, 'UPSTREAM_TIMEOUT');
-        expectEnvelope(await request(slow.gateway.app).get('/api/user/management/v4/users'), 504, 'UPSTREAM_TIMEOUT');
+        expectEnvelope(await request(slow.gateway.listener).get('/api/management/user/jane%40example.com'), 504, 'UPSTREAM_TIMEOUT');
+        expectEnvelope(await request(slow.gateway.listener).get('/api/user/management/v4/users'), 504, 'UPSTREAM_TIMEOUT');
       } finally {
         await slow.close();
       }
@@ -224,13 +224,13 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
 
     it('answers 502 when V4 answers a lookup with something that is not JSON', async () => {
       stack.sim.addFault({ kind: 'garbage', method: 'GET', times: 1 });
-      expectEnvelope(await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'x' }), 502, 'UPSTREAM_ERROR');
+      expectEnvelope(await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'x' }), 502, 'UPSTREAM_ERROR');
       expect(stack.v4Requests().filter((r) => r.method === 'PATCH')).toHaveLength(0);
     });
 
     it('passes V4 5xx and 429 answers through with their status, body and Retry-After', async () => {
       stack.sim.addFault({ kind: 'status', status: 429, headers: { 'retry-after': '7' }, body: '{"error":{"code":"RATE_LIMITED","message":"slow down"}}', times: 1 });
-      const res = await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+      const res = await request(stack.gateway.listener).get('/api/management/user/jane%40example.com');
       expect(res.status).toBe(429);
       expect(res.headers['retry-after']).toBe('7');
       expect(res.body).toEqual({ error: { code: 'RATE_LIMITED', message: 'slow down' } });
@@ -239,14 +239,14 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
 
   describe('what every answer carries', () => {
     it('X-Request-Id on every answer: the caller\'s when sane, a new one otherwise; sent to V4', async () => {
-      const mine = await request(stack.gateway.app).get('/api/management/user').set('x-request-id', 'abc-123');
+      const mine = await request(stack.gateway.listener).get('/api/management/user').set('x-request-id', 'abc-123');
       expect(mine.headers['x-request-id']).toBe('abc-123');
       expect(stack.v4Requests()[0]?.headers['x-request-id']).toBe('abc-123');
-      const bad = await request(stack.gateway.app).get('/nowhere').set('x-request-id', 'evil\tvalue with spaces');
+      const bad = await request(stack.gateway.listener).get('/nowhere').set('x-request-id', 'evil\tvalue with spaces');
       expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       const forbidden = await startStack({ allowCidrs: ['10.0.0.0/8'] });
       try {
-        expect((await request(forbidden.gateway.app).get('/x')).headers['x-request-id']).toBeTruthy();
+        expect((await request(forbidden.gateway.listener).get('/x')).headers['x-request-id']).toBeTruthy();
       } finally {
         await forbidden.close();
       }
@@ -255,7 +255,7 @@ describe('the error table: gateway-made errors and what reaches V4', () => {
     it('Deprecation, Link and (when configured) Sunset on legacy answers, errors included', async () => {
       const dated = await startStack({ deprecationDate: '2026-01-01T00:00:00Z', sunsetDate: 'Wed, 30 Jun 2027 00:00:00 GMT' });
       try {
-        for (const res of [await request(dated.gateway.app).get('/api/management/user'), await request(dated.gateway.app).get('/api/management/user/bad')]) {
+        for (const res of [await request(dated.gateway.listener).get('/api/management/user'), await request(dated.gateway.listener).get('/api/management/user/bad')]) {
           expect(res.headers.deprecation).toBe('@1767225600');
           expect(res.headers.link).toBe('</api/user/management/v4/users>; rel="successor-version"');
           expect(res.headers.sunset).toBe('Wed, 30 Jun 2027 00:00:00 GMT');

@@ -23,7 +23,7 @@ describe('fuzzing the legacy surface (fast-check)', () => {
     stack = await startStack({ bodyLimit: '16kb' });
     stack.sim.createUser(KEY_1, { name: 'Jane', contact_details: { email: 'jane@example.com' }, external_id: 'C1' });
     stack.sim.createUser(KEY_1, { name: 'Sam', contact_details: { email: 'sam+x@example.com' } });
-    server = stack.gateway.app.listen(0, '127.0.0.1');
+    server = http.createServer(stack.gateway.listener).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     port = (server.address() as AddressInfo).port;
   });

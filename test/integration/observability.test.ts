@@ -75,7 +75,7 @@ describe('the translation log: one line per call, field by field', () => {
   });
 
   it('a translated PUT: route, both sides, rules, resolution, statuses, timings; then a verified one', async () => {
-    const res = await request(stack.gateway.app).put('/api/management/user/Jane%2BBilling%40Example.com').set('x-request-id', 'put-1').send({ cid: 'CUST-0042', name: 'Jane Doe' });
+    const res = await request(stack.gateway.listener).put('/api/management/user/Jane%2BBilling%40Example.com').set('x-request-id', 'put-1').send({ cid: 'CUST-0042', name: 'Jane Doe' });
     expect(res.status).toBe(200);
     const line = await stack.lineOf('put-1');
     expect(withoutTimings(line)).toEqual({
@@ -103,15 +103,15 @@ describe('the translation log: one line per call, field by field', () => {
     expect(v4.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/user/management/v4/users', `PATCH ${line.v4_path as string}`]);
     expect(v4.every((r) => r.headers['x-request-id'] === 'put-1')).toBe(true);
 
-    await request(stack.gateway.app).put('/api/management/user/jane%2Bbilling%40example.com').set('x-request-id', 'put-2').send({ name: 'J' });
+    await request(stack.gateway.listener).put('/api/management/user/jane%2Bbilling%40example.com').set('x-request-id', 'put-2').send({ name: 'J' });
     // From the cache: a by-id read to verify the email, then the PATCH.
     expect(await stack.lineOf('put-2')).toMatchObject({ resolution: 'verified', v4_calls: 2, rules: [], email: line.email, legacy_status: 200 });
   });
 
   it('a translated GET with its own key: the fingerprint of that key, a cache hit the second time', async () => {
     const other = stack.sim.createUser(KEY_2, { name: 'Sam', contact_details: { email: 'sam@example.com' } });
-    await request(stack.gateway.app).get('/api/management/user/sam%40example.com').set('authorization', apikey(KEY_2)).set('x-request-id', 'get-1').expect(200);
-    await request(stack.gateway.app).get('/api/management/user/sam%40example.com').set('authorization', apikey(KEY_2)).set('x-request-id', 'get-2').expect(200);
+    await request(stack.gateway.listener).get('/api/management/user/sam%40example.com').set('authorization', apikey(KEY_2)).set('x-request-id', 'get-1').expect(200);
+    await request(stack.gateway.listener).get('/api/management/user/sam%40example.com').set('authorization', apikey(KEY_2)).set('x-request-id', 'get-2').expect(200);
     expect(await stack.lineOf('get-1')).toMatchObject({ client_credential: credentialFingerprint(apikey(KEY_2)), route: 'get-user', resolution: 'miss', v4_method: 'GET', v4_path: `/api/user/management/v4/users/${other.id}`, v4_calls: 2 });
     const second = await stack.lineOf('get-2');
     // From the cache: the read by id is the only V4 call.
@@ -120,7 +120,7 @@ describe('the translation log: one line per call, field by field', () => {
   });
 
   it('a rejected call (service in the body): the code and why, nothing on the V4 side', async () => {
-    const res = await request(stack.gateway.app).put('/api/management/user/jane%2Bbilling%40example.com').set('x-request-id', 'svc-1').send({ name: 'x', service: 'premium' });
+    const res = await request(stack.gateway.listener).put('/api/management/user/jane%2Bbilling%40example.com').set('x-request-id', 'svc-1').send({ name: 'x', service: 'premium' });
     expect(res.status).toBe(400);
     expect(withoutTimings(await stack.lineOf('svc-1'))).toEqual({
       request_id: 'svc-1',
@@ -142,9 +142,9 @@ describe('the translation log: one line per call, field by field', () => {
   });
 
   it('a rejected call (service in the query) and bad input are logged with why', async () => {
-    await request(stack.gateway.app).get('/api/management/user?Service=premium').set('x-request-id', 'svc-2').expect(400);
-    await request(stack.gateway.app).get('/api/management/user/not-an-email').set('x-request-id', 'bad-1').expect(400);
-    await request(stack.gateway.app).patch('/api/management/user/jane%40example.com').set('x-request-id', 'bad-2').expect(405);
+    await request(stack.gateway.listener).get('/api/management/user?Service=premium').set('x-request-id', 'svc-2').expect(400);
+    await request(stack.gateway.listener).get('/api/management/user/not-an-email').set('x-request-id', 'bad-1').expect(400);
+    await request(stack.gateway.listener).patch('/api/management/user/jane%40example.com').set('x-request-id', 'bad-2').expect(405);
     expect(await stack.lineOf('svc-2')).toMatchObject({ route: 'list-users', legacy_path: COLLECTION, error_code: 'SERVICE_PARAMETER_REMOVED', reason: 'service-removed in query', legacy_status: 400, v4_calls: 0 });
     const bad = await stack.lineOf('bad-1');
     expect(bad).toMatchObject({ route: 'get-user', legacy_path: ITEM, error_code: 'INVALID_EMAIL', legacy_status: 400, v4_calls: 0 });
@@ -155,7 +155,7 @@ describe('the translation log: one line per call, field by field', () => {
   it('a forbidden caller (403): logged with why and who, nothing reaches V4, deprecation headers still sent', async () => {
     const closed = await startObservedStack({ allowCidrs: ['10.0.0.0/8'] });
     try {
-      const res = await request(closed.gateway.app).get('/api/management/user/jane%40example.com').set('x-request-id', 'forbidden-1').expect(403);
+      const res = await request(closed.gateway.listener).get('/api/management/user/jane%40example.com').set('x-request-id', 'forbidden-1').expect(403);
       expect(res.headers.deprecation).toMatch(/^@\d+$/);
       expect(withoutTimings(await closed.lineOf('forbidden-1'))).toEqual({
         request_id: 'forbidden-1',
@@ -180,7 +180,7 @@ describe('the translation log: one line per call, field by field', () => {
   it('a failed call (V4 down → 502): the failure kind and why; a pass-through likewise', async () => {
     const down = await startObservedStack({}, { v4BaseUrl: await closedPortUrl() });
     try {
-      await request(down.gateway.app).get('/api/management/user/jane%40example.com').set('x-request-id', 'down-1').expect(502);
+      await request(down.gateway.listener).get('/api/management/user/jane%40example.com').set('x-request-id', 'down-1').expect(502);
       expect(withoutTimings(await down.lineOf('down-1'))).toEqual({
         request_id: 'down-1',
         client_credential: KEYLESS,
@@ -199,7 +199,7 @@ describe('the translation log: one line per call, field by field', () => {
         reason: 'connect: ECONNREFUSED',
         upstream_failure: 'connect',
       });
-      await request(down.gateway.app).get('/api/user/management/v4/users').set('x-request-id', 'down-2').expect(502);
+      await request(down.gateway.listener).get('/api/user/management/v4/users').set('x-request-id', 'down-2').expect(502);
       expect(await down.lineOf('down-2')).toMatchObject({ route: 'v4-passthrough', legacy_path: 'other', v4_method: 'GET', v4_path: '/api/user/management/v4/users', error_code: 'UPSTREAM_ERROR', upstream_failure: 'connect', legacy_status: 502 });
     } finally {
       await down.close();
@@ -208,13 +208,13 @@ describe('the translation log: one line per call, field by field', () => {
 
   it('a write whose answer was lost (reset after V4 applied it): outcome unknown', async () => {
     stack.sim.addFault({ method: 'PATCH', kind: 'reset', afterApply: true });
-    await request(stack.gateway.app).put('/api/management/user/jane%2Bbilling%40example.com').set('x-request-id', 'lost-1').send({ name: 'New' }).expect(502);
+    await request(stack.gateway.listener).put('/api/management/user/jane%2Bbilling%40example.com').set('x-request-id', 'lost-1').send({ name: 'New' }).expect(502);
     expect(await stack.lineOf('lost-1')).toMatchObject({ route: 'update-user', v4_method: 'PATCH', error_code: 'UPSTREAM_ERROR', upstream_failure: 'reset', outcome_unknown: true, legacy_status: 502 });
   });
 
   it('a V4 error answer passed through: V4 status and legacy status, no gateway code', async () => {
     stack.sim.addFault({ method: 'GET', path: '/api/user/management/v4/users', kind: 'status', status: 503, body: '{"error":{"code":"INJECTED_FAULT","message":"x"}}' });
-    await request(stack.gateway.app).get('/api/management/user/jane%2Bbilling%40example.com').set('x-request-id', 'v4err-1').expect(503);
+    await request(stack.gateway.listener).get('/api/management/user/jane%2Bbilling%40example.com').set('x-request-id', 'v4err-1').expect(503);
     const line = await stack.lineOf('v4err-1');
     expect(line).toMatchObject({ route: 'get-user', legacy_status: 503, v4_status: 503 });
     expect(line.error_code).toBeUndefined();
@@ -222,7 +222,7 @@ describe('the translation log: one line per call, field by field', () => {
 
   it('a client that hangs up before the answer: client_aborted', async () => {
     stack.sim.addFault({ method: 'GET', path: '/api/user/management/v4/users', kind: 'delay', delayMs: 300 });
-    const server = http.createServer(stack.gateway.app);
+    const server = http.createServer(stack.gateway.listener);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
@@ -245,13 +245,13 @@ describe('the translation log: one line per call, field by field', () => {
 
   it('stays one line per call whatever the input (CR/LF in path, query, body, headers)', async () => {
     const calls: Array<[string, () => request.Test]> = [
-      ['crlf-1', () => request(stack.gateway.app).get('/api/management/user/jane%0D%0A%7B%22level%22%3A%22error%22%7D%40example.com')],
-      ['crlf-2', () => request(stack.gateway.app).get('/api/management/user?email=a%0d%0ab%40example.com')],
-      ['crlf-3', () => request(stack.gateway.app).get('/api/management/user?x%0D%0Ay=1')],
-      ['crlf-4', () => request(stack.gateway.app).put('/api/management/user/jane%2Bbilling%40example.com').send({ name: 'a\r\nb', 'we\r\nird': '\u2028x\n{"level":"error"}' })],
-      ['crlf-5', () => request(stack.gateway.app).post('/api/management/user').send({ email: 'x\r\n@example.com', service: { 'a\nb': 1 } })],
-      ['crlf-6', () => request(stack.gateway.app).get('/unknown%0D%0Apath').set('user-agent', 'evil%0D%0Aagent')],
-      ['crlf-7', () => request(stack.gateway.app).get('/api/user/management/v4/users/%0A%0D').set('authorization', 'Apikey \tzz')],
+      ['crlf-1', () => request(stack.gateway.listener).get('/api/management/user/jane%0D%0A%7B%22level%22%3A%22error%22%7D%40example.com')],
+      ['crlf-2', () => request(stack.gateway.listener).get('/api/management/user?email=a%0d%0ab%40example.com')],
+      ['crlf-3', () => request(stack.gateway.listener).get('/api/management/user?x%0D%0Ay=1')],
+      ['crlf-4', () => request(stack.gateway.listener).put('/api/management/user/jane%2Bbilling%40example.com').send({ name: 'a\r\nb', 'we\r\nird': '\u2028x\n{"level":"error"}' })],
+      ['crlf-5', () => request(stack.gateway.listener).post('/api/management/user').send({ email: 'x\r\n@example.com', service: { 'a\nb': 1 } })],
+      ['crlf-6', () => request(stack.gateway.listener).get('/unknown%0D%0Apath').set('user-agent', 'evil%0D%0Aagent')],
+      ['crlf-7', () => request(stack.gateway.listener).get('/api/user/management/v4/users/%0A%0D').set('authorization', 'Apikey \tzz')],
     ];
     for (const [id, call] of calls) await call().set('x-request-id', id);
     for (const [id] of calls) await untilLogged(stack, id);
@@ -291,13 +291,13 @@ describe('deprecation signals on every legacy answer', () => {
   });
 
   it.each<[string, () => request.Test, number]>([
-    ['a translated GET', () => request(stack.gateway.app).get('/api/management/user/jane%40example.com'), 200],
-    ['HEAD', () => request(stack.gateway.app).head('/api/management/user/jane%40example.com'), 200],
-    ['a list', () => request(stack.gateway.app).get('/api/management/user'), 200],
-    ['a service rejection', () => request(stack.gateway.app).get('/api/management/user?service=x'), 400],
-    ['an unknown user', () => request(stack.gateway.app).get('/api/management/user/nobody%40example.com'), 404],
-    ['OPTIONS', () => request(stack.gateway.app).options('/api/management/user'), 204],
-    ['a method not allowed', () => request(stack.gateway.app).patch('/api/management/user'), 405],
+    ['a translated GET', () => request(stack.gateway.listener).get('/api/management/user/jane%40example.com'), 200],
+    ['HEAD', () => request(stack.gateway.listener).head('/api/management/user/jane%40example.com'), 200],
+    ['a list', () => request(stack.gateway.listener).get('/api/management/user'), 200],
+    ['a service rejection', () => request(stack.gateway.listener).get('/api/management/user?service=x'), 400],
+    ['an unknown user', () => request(stack.gateway.listener).get('/api/management/user/nobody%40example.com'), 404],
+    ['OPTIONS', () => request(stack.gateway.listener).options('/api/management/user'), 204],
+    ['a method not allowed', () => request(stack.gateway.listener).patch('/api/management/user'), 405],
   ])('%s carries Deprecation, Link and Sunset', async (_what, call, status) => {
     const res = await call();
     expect(res.status).toBe(status);
@@ -309,14 +309,14 @@ describe('deprecation signals on every legacy answer', () => {
   it('a failed legacy call (502) carries them too; a V4 pass-through answer does not', async () => {
     const down = await startObservedStack({ deprecationDate: '2025-06-01T00:00:00Z' }, { v4BaseUrl: await closedPortUrl() });
     try {
-      const res = await request(down.gateway.app).get('/api/management/user/jane%40example.com').expect(502);
+      const res = await request(down.gateway.listener).get('/api/management/user/jane%40example.com').expect(502);
       expect(res.headers.deprecation).toBe(`@${Date.parse('2025-06-01T00:00:00Z') / 1000}`);
       expect(res.headers.link).toBe('</api/user/management/v4/users>; rel="successor-version"');
       expect(res.headers.sunset).toBeUndefined();
     } finally {
       await down.close();
     }
-    const v4 = await request(stack.gateway.app).get('/api/user/management/v4/users').expect(200);
+    const v4 = await request(stack.gateway.listener).get('/api/user/management/v4/users').expect(200);
     expect(v4.headers.deprecation).toBeUndefined();
   });
 });
@@ -553,7 +553,7 @@ describe('/metrics', () => {
   });
 
   it('counters move by exactly the calls made', async () => {
-    const app = stack.gateway.app;
+    const app = stack.gateway.listener;
     const before = await scrape(stack.admin);
     await request(app).put('/api/management/user/jane%40example.com').send({ name: 'A' }).expect(200); // miss
     await request(app).put('/api/management/user/jane%40example.com').send({ name: 'B' }).expect(200); // hit, verified
@@ -604,7 +604,7 @@ describe('/metrics', () => {
   });
 
   it('resolver counters follow the live stats: a verification mismatch and a self-heal', async () => {
-    const app = stack.gateway.app;
+    const app = stack.gateway.listener;
     const jane = stack.sim.listUsers(KEY_1)[0];
     await request(app).get('/api/management/user/jane%40example.com').expect(200); // cached
     // Someone else moves the email to another user: the cached id no longer holds it.
@@ -627,7 +627,7 @@ describe('/metrics', () => {
   });
 
   it('upstream errors by kind, outcome-unknown writes, failed lookups', async () => {
-    const app = stack.gateway.app;
+    const app = stack.gateway.listener;
     const before = await scrape(stack.admin);
     stack.sim.addFault({ method: 'GET', path: '/api/user/management/v4/users', kind: 'garbage', times: 1 });
     await request(app).get('/api/management/user/jane%40example.com').expect(502); // invalid_answer
@@ -651,8 +651,8 @@ describe('/metrics', () => {
 
     const down = await startObservedStack({ upstreamTimeoutMs: 300 }, { v4BaseUrl: await closedPortUrl() });
     try {
-      await request(down.gateway.app).get('/api/management/user/jane%40example.com').expect(502);
-      await request(down.gateway.app).get('/api/user/management/v4/users').expect(502);
+      await request(down.gateway.listener).get('/api/management/user/jane%40example.com').expect(502);
+      await request(down.gateway.listener).get('/api/user/management/v4/users').expect(502);
       const metrics = await scrape(down.admin);
       expect(metrics.value('legacy_gateway_upstream_errors_total', { route: 'get-user', kind: 'connect' })).toBe(1);
       expect(metrics.value('legacy_gateway_upstream_errors_total', { route: 'v4-passthrough', kind: 'connect' })).toBe(1);
@@ -666,7 +666,7 @@ describe('/metrics', () => {
     const slow = await startObservedStack({ upstreamTimeoutMs: 150 });
     try {
       slow.sim.addFault({ method: 'GET', kind: 'delay', delayMs: 400 });
-      await request(slow.gateway.app).get('/api/management/user/jane%40example.com').expect(504);
+      await request(slow.gateway.listener).get('/api/management/user/jane%40example.com').expect(504);
       const metrics = await scrape(slow.admin);
       expect(metrics.value('legacy_gateway_upstream_errors_total', { route: 'get-user', kind: 'timeout' })).toBe(1);
       expect(metrics.value('legacy_gateway_requests_total', { route: 'get-user', legacy_status: '504', v4_status: 'none' })).toBe(1);
@@ -684,7 +684,7 @@ describe('the migration report', () => {
     stack = await startObservedStack({ allowCidrs: ['127.0.0.1/32', '::1/128', '10.0.0.0/8'], trustedProxies: ['127.0.0.1/32', '::1/128'] });
     stack.sim.createUser(KEY_1, { name: 'Jane', contact_details: { email: 'jane@example.com' } });
     stack.sim.createUser(KEY_2, { name: 'Sam', contact_details: { email: 'sam@example.com' } });
-    const app = stack.gateway.app;
+    const app = stack.gateway.listener;
     // Client A: no key of its own (the gateway's), legacy only, one service rejection, one error.
     await request(app).get('/api/management/user').set('x-forwarded-for', A).expect(200);
     await request(app).get('/api/management/user').set('x-forwarded-for', A).expect(200);

@@ -63,7 +63,7 @@ function findLeaks(texts: ReadonlyArray<readonly [string, string]>, which: 'all'
   return found;
 }
 
-type Call = (app: ObservedStack['gateway']['app']) => request.Test;
+type Call = (app: ObservedStack['gateway']['listener']) => request.Test;
 
 /** The calls of the sweep against a working V4; each is answered, whatever its status. */
 const CALLS: ReadonlyArray<readonly [string, Call]> = [
@@ -134,7 +134,7 @@ function isGatewayError(res: request.Response): boolean {
 async function runCalls(stack: ObservedStack, calls: ReadonlyArray<readonly [string, Call]>, label: string): Promise<Array<[string, string]>> {
   const texts: Array<[string, string]> = [];
   for (const [name, call] of calls) {
-    const res = await call(stack.gateway.app);
+    const res = await call(stack.gateway.listener);
     if (isGatewayError(res)) texts.push([`${label} error body of "${name}" (${res.status})`, res.text]);
     // Headers the gateway writes (never the Location of a created user, which is the email by contract).
     const own = Object.entries(res.headers).filter(([header]) => ['x-request-id', 'deprecation', 'link', 'sunset', 'allow'].includes(header));

@@ -15,8 +15,8 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('two PUTs for one email cost one lookup (the second verifies by id)', async () => {
     stack = await startStack();
     const id = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
-    expect((await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'A' })).status).toBe(200);
-    expect((await request(stack.gateway.app).put('/api/management/user/JANE%40example.com').send({ name: 'B' })).status).toBe(200);
+    expect((await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'A' })).status).toBe(200);
+    expect((await request(stack.gateway.listener).put('/api/management/user/JANE%40example.com').send({ name: 'B' })).status).toBe(200);
     const seen = stack.v4Requests().map((r) => `${r.method} ${r.url}`);
     expect(seen).toEqual([
       'GET /api/user/management/v4/users?email=jane%40example.com&limit=2',
@@ -30,9 +30,9 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('without VERIFY_CACHED_WRITES, the second PUT is the PATCH alone', async () => {
     stack = await startStack({ verifyCachedWrites: false });
     const id = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
-    await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'A' });
+    await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'A' });
     stack.sim.clearRequests();
-    expect((await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'B' })).status).toBe(200);
+    expect((await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'B' })).status).toBe(200);
     expect(stack.v4Requests().map((r) => `${r.method} ${r.url}`)).toEqual([`PATCH /api/user/management/v4/users/${id}`]);
   });
 
@@ -40,7 +40,7 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
     stack = await startStack();
     stack.sim.createUser(KEY_1, { name: 'Jane', contact_details: { email: 'jane@example.com' } });
     stack.sim.addFault({ kind: 'delay', delayMs: 150, method: 'GET', path: '/api/user/management/v4/users', times: 1 });
-    const answers = await Promise.all(Array.from({ length: 50 }, () => request(stack.gateway.app).get('/api/management/user/jane%40example.com')));
+    const answers = await Promise.all(Array.from({ length: 50 }, () => request(stack.gateway.listener).get('/api/management/user/jane%40example.com')));
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
     expect(answers.every((a) => (a.body as { name: string }).name === 'Jane')).toBe(true);
     expect(lookups(stack.v4Requests())).toHaveLength(1);
@@ -52,9 +52,9 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
     stack = await startStack();
     stack.sim.createUser(KEY_1, { name: 'Jane', contact_details: { email: 'jane@example.com' } });
     stack.sim.addFault({ kind: 'status', status: 503, method: 'GET', path: '/api/user/management/v4/users', times: 1 });
-    const failed = await Promise.all(Array.from({ length: 5 }, () => request(stack.gateway.app).get('/api/management/user/jane%40example.com')));
+    const failed = await Promise.all(Array.from({ length: 5 }, () => request(stack.gateway.listener).get('/api/management/user/jane%40example.com')));
     expect(failed.map((a) => a.status)).toEqual(Array(5).fill(503));
-    const later = await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    const later = await request(stack.gateway.listener).get('/api/management/user/jane%40example.com');
     expect(later.status).toBe(200);
     expect(lookups(stack.v4Requests())).toHaveLength(2);
     expect(stack.gateway.resolver.stats.lookupsFailed).toBe(1);
@@ -64,9 +64,9 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
     stack = await startStack();
     const one = stack.sim.createUser(KEY_1, { name: 'Tenant 1 Jane', contact_details: { email: 'jane@example.com' } }).id;
     const two = stack.sim.createUser(KEY_2, { name: 'Tenant 2 Jane', contact_details: { email: 'jane@example.com' } }).id;
-    const a = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'T1' });
-    const b = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').set('authorization', apikey(KEY_2)).send({ name: 'T2' });
-    const c = await request(stack.gateway.app).get('/api/management/user/jane%40example.com').set('authorization', apikey(KEY_2));
+    const a = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'T1' });
+    const b = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').set('authorization', apikey(KEY_2)).send({ name: 'T2' });
+    const c = await request(stack.gateway.listener).get('/api/management/user/jane%40example.com').set('authorization', apikey(KEY_2));
     expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
     expect(stack.sim.getUser(KEY_1, one)?.name).toBe('T1');
     expect(stack.sim.getUser(KEY_2, two)?.name).toBe('T2');
@@ -82,8 +82,8 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('delete then PUT answers 404 and never PATCHes the old id', async () => {
     stack = await startStack();
     const id = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
-    expect((await request(stack.gateway.app).delete('/api/management/user/jane%40example.com')).status).toBe(204);
-    const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'ghost' });
+    expect((await request(stack.gateway.listener).delete('/api/management/user/jane%40example.com')).status).toBe(204);
+    const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'ghost' });
     expect(res.status).toBe(404);
     expect((res.body as { error: { code: string } }).error.code).toBe('USER_NOT_FOUND');
     expect(byMethod(stack.v4Requests(), 'PATCH')).toHaveLength(0);
@@ -93,10 +93,10 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
 
   it('a create caches the new email: the PUT after it needs no lookup', async () => {
     stack = await startStack({ verifyCachedWrites: false });
-    const created = await request(stack.gateway.app).post('/api/management/user').send({ email: 'New@Example.com', name: 'N' });
+    const created = await request(stack.gateway.listener).post('/api/management/user').send({ email: 'New@Example.com', name: 'N' });
     expect(created.status).toBe(201);
     const id = (created.body as { id: string }).id;
-    expect((await request(stack.gateway.app).put('/api/management/user/new%40example.com').send({ name: 'N2' })).status).toBe(200);
+    expect((await request(stack.gateway.listener).put('/api/management/user/new%40example.com').send({ name: 'N2' })).status).toBe(200);
     expect(lookups(stack.v4Requests())).toHaveLength(0);
     expect(byMethod(stack.v4Requests(), 'PATCH').map((r) => r.url)).toEqual([`/api/user/management/v4/users/${id}`]);
   });
@@ -104,14 +104,14 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('an email change through the gateway moves the cache entry', async () => {
     stack = await startStack({ verifyCachedWrites: false });
     const id = stack.sim.createUser(KEY_1, { contact_details: { email: 'old@example.com' } }).id;
-    const moved = await request(stack.gateway.app).put('/api/management/user/old%40example.com').send({ email: 'new@example.com' });
+    const moved = await request(stack.gateway.listener).put('/api/management/user/old%40example.com').send({ email: 'new@example.com' });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ id, email: 'new@example.com' });
     expect(byMethod(stack.v4Requests(), 'PATCH')[0]?.body).toEqual({ contact_details: { email: 'new@example.com' } });
     stack.sim.clearRequests();
-    expect((await request(stack.gateway.app).put('/api/management/user/new%40example.com').send({ name: 'X' })).status).toBe(200);
+    expect((await request(stack.gateway.listener).put('/api/management/user/new%40example.com').send({ name: 'X' })).status).toBe(200);
     expect(lookups(stack.v4Requests())).toHaveLength(0);
-    const old = await request(stack.gateway.app).put('/api/management/user/old%40example.com').send({ name: 'Y' });
+    const old = await request(stack.gateway.listener).put('/api/management/user/old%40example.com').send({ name: 'Y' });
     expect(old.status).toBe(404);
     expect(lookups(stack.v4Requests())).toHaveLength(1);
     expect(byMethod(stack.v4Requests(), 'PATCH')).toHaveLength(1);
@@ -120,11 +120,11 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('a user renamed in V4 while a new user takes the old email: the write reaches the new user, never the renamed one', async () => {
     stack = await startStack();
     const renamed = stack.sim.createUser(KEY_1, { name: 'Original', contact_details: { email: 'jane@example.com' } }).id;
-    await request(stack.gateway.app).get('/api/management/user/jane%40example.com'); // caches jane → renamed
+    await request(stack.gateway.listener).get('/api/management/user/jane%40example.com'); // caches jane → renamed
     stack.sim.updateUser(KEY_1, renamed, { contact_details: { email: 'jane.old@example.com' } });
     const newcomer = stack.sim.createUser(KEY_1, { name: 'Newcomer', contact_details: { email: 'jane@example.com' } }).id;
     stack.sim.clearRequests();
-    const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'Updated' });
+    const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'Updated' });
     expect(res.status).toBe(200);
     expect((res.body as { id: string }).id).toBe(newcomer);
     expect(stack.sim.getUser(KEY_1, renamed)?.name).toBe('Original');
@@ -136,9 +136,9 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('a renamed user with nobody taking the old email: the DELETE fails with 404 and deletes nothing', async () => {
     stack = await startStack();
     const renamed = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
-    await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    await request(stack.gateway.listener).get('/api/management/user/jane%40example.com');
     stack.sim.updateUser(KEY_1, renamed, { contact_details: { email: 'moved@example.com' } });
-    const res = await request(stack.gateway.app).delete('/api/management/user/jane%40example.com');
+    const res = await request(stack.gateway.listener).delete('/api/management/user/jane%40example.com');
     expect(res.status).toBe(404);
     expect(byMethod(stack.v4Requests(), 'DELETE')).toHaveLength(0);
     expect(stack.sim.getUser(KEY_1, renamed)).toBeDefined();
@@ -147,11 +147,11 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('a GET by email of a renamed user notices from the answer it has and looks up afresh', async () => {
     stack = await startStack();
     const renamed = stack.sim.createUser(KEY_1, { name: 'Original', contact_details: { email: 'jane@example.com' } }).id;
-    await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    await request(stack.gateway.listener).get('/api/management/user/jane%40example.com');
     stack.sim.updateUser(KEY_1, renamed, { contact_details: { email: 'moved@example.com' } });
     const newcomer = stack.sim.createUser(KEY_1, { name: 'Newcomer', contact_details: { email: 'jane@example.com' } }).id;
     stack.sim.clearRequests();
-    const res = await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    const res = await request(stack.gateway.listener).get('/api/management/user/jane%40example.com');
     expect(res.status).toBe(200);
     expect((res.body as { id: string }).id).toBe(newcomer);
     expect(stack.v4Requests().map((r) => `${r.method} ${r.url}`)).toEqual([
@@ -164,11 +164,11 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('delete-and-recreate behind the gateway\'s back heals with one extra lookup', async () => {
     stack = await startStack({ verifyCachedWrites: false });
     const first = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
-    await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'A' });
+    await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'A' });
     stack.sim.deleteUser(KEY_1, first);
     const second = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
     stack.sim.clearRequests();
-    const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'B' });
+    const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'B' });
     expect(res.status).toBe(200);
     expect(stack.v4Requests().map((r) => `${r.method} ${r.url}`)).toEqual([
       `PATCH /api/user/management/v4/users/${first}`,
@@ -182,12 +182,12 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('heals at most once: a second 404 goes to the client', async () => {
     stack = await startStack({ verifyCachedWrites: false });
     const first = stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } }).id;
-    await request(stack.gateway.app).get('/api/management/user/jane%40example.com');
+    await request(stack.gateway.listener).get('/api/management/user/jane%40example.com');
     stack.sim.deleteUser(KEY_1, first);
     stack.sim.createUser(KEY_1, { contact_details: { email: 'jane@example.com' } });
     stack.sim.clearRequests();
     stack.sim.addFault({ kind: 'status', status: 404, method: 'PATCH', body: '{"error":{"code":"USER_NOT_FOUND","message":"gone"}}' });
-    const res = await request(stack.gateway.app).put('/api/management/user/jane%40example.com').send({ name: 'B' });
+    const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'B' });
     expect(res.status).toBe(404);
     expect(byMethod(stack.v4Requests(), 'PATCH')).toHaveLength(2);
     expect(lookups(stack.v4Requests())).toHaveLength(1);
@@ -207,10 +207,10 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
     ]);
     stack.sim.clearRequests();
     for (const i of [0, 599, 1199]) {
-      expect((await request(stack.gateway.app).put(`/api/management/user/user${i}%40example.com`).send({ name: `N${i}` })).status).toBe(200);
+      expect((await request(stack.gateway.listener).put(`/api/management/user/user${i}%40example.com`).send({ name: `N${i}` })).status).toBe(200);
     }
     expect(stack.v4Requests().map((r) => r.method)).toEqual(['PATCH', 'PATCH', 'PATCH']);
-    const twin = await request(stack.gateway.app).put('/api/management/user/twin%40example.com').send({ name: 'x' });
+    const twin = await request(stack.gateway.listener).put('/api/management/user/twin%40example.com').send({ name: 'x' });
     expect(twin.status).toBe(409);
     expect(lookups(stack.v4Requests())).toHaveLength(1);
     expect(stack.logLines.some((line) => line.includes('cache warm-up finished'))).toBe(true);
@@ -219,7 +219,7 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
   it('the cache is bounded by CACHE_MAX (least recently used out first) and CACHE_TTL_MS', async () => {
     stack = await startStack({ verifyCachedWrites: false, cacheMax: 2, cacheTtlMs: 300 });
     for (const name of ['a', 'b', 'c']) stack.sim.createUser(KEY_1, { contact_details: { email: `${name}@example.com` } });
-    const get = (name: string): Promise<unknown> => request(stack.gateway.app).get(`/api/management/user/${name}%40example.com`).expect(200);
+    const get = (name: string): Promise<unknown> => request(stack.gateway.listener).get(`/api/management/user/${name}%40example.com`).expect(200);
     await get('a');
     await get('b');
     await get('c'); // evicts a

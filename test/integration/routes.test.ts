@@ -23,7 +23,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
   describe('GET /api/management/user', () => {
     it('returns every user of every V4 page, in order, in the legacy shape', async () => {
       stack.sim.seedUsers(KEY_1, 1203);
-      const res = await request(stack.gateway.app).get('/api/management/user');
+      const res = await request(stack.gateway.listener).get('/api/management/user');
       expect(res.status).toBe(200);
       const users = res.body as Array<Record<string, unknown>>;
       expect(users).toHaveLength(1203);
@@ -41,17 +41,17 @@ describe('the Routes table, end to end against the V4 simulator', () => {
     });
 
     it('answers an empty array when V4 holds nobody', async () => {
-      const res = await request(stack.gateway.app).get('/api/management/user');
+      const res = await request(stack.gateway.listener).get('/api/management/user');
       expect(res.status).toBe(200);
       expect(res.body).toEqual([]);
     });
 
     it('?email=E is one V4 call with that filter and gives 0 or 1 legacy user', async () => {
       seedJane();
-      const found = await request(stack.gateway.app).get('/api/management/user?email=Jane%2Bbilling%40Example.com');
+      const found = await request(stack.gateway.listener).get('/api/management/user?email=Jane%2Bbilling%40Example.com');
       expect(found.status).toBe(200);
       expect(found.body).toEqual([expect.objectContaining({ email: 'jane+billing@example.com', cid: 'CUST-0042' })]);
-      const none = await request(stack.gateway.app).get('/api/management/user?email=nobody%40example.com');
+      const none = await request(stack.gateway.listener).get('/api/management/user?email=nobody%40example.com');
       expect(none.status).toBe(200);
       expect(none.body).toEqual([]);
       expect(stack.v4Requests().map((r) => r.url)).toEqual([
@@ -62,7 +62,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
 
     it('?offset=O&limit=L is one V4 page with that offset and limit', async () => {
       stack.sim.seedUsers(KEY_1, 30);
-      const res = await request(stack.gateway.app).get('/api/management/user?offset=10&limit=5');
+      const res = await request(stack.gateway.listener).get('/api/management/user?offset=10&limit=5');
       expect(res.status).toBe(200);
       expect((res.body as Array<{ email: string }>).map((u) => u.email)).toEqual(['user10@example.com', 'user11@example.com', 'user12@example.com', 'user13@example.com', 'user14@example.com']);
       expect(stack.v4Requests().map((r) => r.url)).toEqual(['/api/user/management/v4/users?offset=10&limit=5']);
@@ -70,7 +70,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
 
     it('?cid=X filters on V4 external_id', async () => {
       seedJane();
-      const res = await request(stack.gateway.app).get('/api/management/user?cid=CUST-0042');
+      const res = await request(stack.gateway.listener).get('/api/management/user?cid=CUST-0042');
       expect(res.status).toBe(200);
       expect(res.body).toEqual([expect.objectContaining({ cid: 'CUST-0042' })]);
       expect(stack.v4Requests().map((r) => r.url)).toEqual(['/api/user/management/v4/users?external_id=CUST-0042&offset=0&limit=500']);
@@ -84,7 +84,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
       ['a non-numeric limit', '?limit=ten', 'INVALID_QUERY'],
       ['an implausible email filter', '?email=not-an-email', 'INVALID_EMAIL'],
     ])('refuses %s with 400 and sends nothing to V4', async (_what, query, code) => {
-      const res = await request(stack.gateway.app).get('/api/management/user' + query);
+      const res = await request(stack.gateway.listener).get('/api/management/user' + query);
       expectEnvelope(res, 400, code);
       expect(stack.v4Requests()).toHaveLength(0);
     });
@@ -93,7 +93,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
   describe('GET /api/management/user/{email}', () => {
     it('resolves the email, reads the user by id and answers the legacy user', async () => {
       const id = seedJane();
-      const res = await request(stack.gateway.app).get('/api/management/user/Jane%2Bbilling%40Example.com');
+      const res = await request(stack.gateway.listener).get('/api/management/user/Jane%2Bbilling%40Example.com');
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({
         id,
@@ -110,15 +110,15 @@ describe('the Routes table, end to end against the V4 simulator', () => {
     });
 
     it('answers 404 USER_NOT_FOUND for an email V4 does not know, after one lookup', async () => {
-      const res = await request(stack.gateway.app).get('/api/management/user/nobody%40example.com');
+      const res = await request(stack.gateway.listener).get('/api/management/user/nobody%40example.com');
       expectEnvelope(res, 404, 'USER_NOT_FOUND');
       expect(stack.v4Requests().map((r) => r.url)).toEqual(['/api/user/management/v4/users?email=nobody%40example.com&limit=2']);
     });
 
     it('HEAD answers the same status and headers without a body', async () => {
       seedJane();
-      const get = await request(stack.gateway.app).get('/api/management/user/jane%2Bbilling%40example.com');
-      const head = await request(stack.gateway.app).head('/api/management/user/jane%2Bbilling%40example.com');
+      const get = await request(stack.gateway.listener).get('/api/management/user/jane%2Bbilling%40example.com');
+      const head = await request(stack.gateway.listener).head('/api/management/user/jane%2Bbilling%40example.com');
       expect(head.status).toBe(200);
       expect(head.text ?? '').toBe('');
       expect(head.headers['content-type']).toBe(get.headers['content-type']);
@@ -129,7 +129,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
 
   describe('POST /api/management/user', () => {
     it('creates the user with the body translated and answers 201, the legacy user and a legacy Location', async () => {
-      const res = await request(stack.gateway.app)
+      const res = await request(stack.gateway.listener)
         .post('/api/management/user')
         .set('content-type', 'application/json')
         .send({ email: 'sam+x@example.com', name: 'Sam Lee', cid: 'CUST-0100', user_flags: ['LICENSE_PURCHASE_RESTRICTED'] });
@@ -147,7 +147,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
 
     it('passes V4\'s 409 for a duplicate email through unchanged', async () => {
       seedJane();
-      const res = await request(stack.gateway.app).post('/api/management/user').send({ email: 'JANE+billing@example.com' });
+      const res = await request(stack.gateway.listener).post('/api/management/user').send({ email: 'JANE+billing@example.com' });
       expect(res.status).toBe(409);
       expect((res.body as { error: { code: string } }).error.code).toBe('EMAIL_TAKEN');
       expect(res.body).not.toHaveProperty('error.request_id');
@@ -157,7 +157,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
   describe('PUT /api/management/user/{email}', () => {
     it('is the worked example of the contract: lookup, then PATCH by user_id with the body translated', async () => {
       const id = seedJane();
-      const res = await request(stack.gateway.app)
+      const res = await request(stack.gateway.listener)
         .put('/api/management/user/Jane%2Bbilling%40Example.com')
         .set('content-type', 'application/json')
         .set('x-request-id', 'req-0b7e')
@@ -180,7 +180,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
 
     it('keeps fields the client leaves out (V4 PATCH merges)', async () => {
       const id = seedJane();
-      const res = await request(stack.gateway.app).put('/api/management/user/jane%2Bbilling%40example.com').send({ name: 'J' });
+      const res = await request(stack.gateway.listener).put('/api/management/user/jane%2Bbilling%40example.com').send({ name: 'J' });
       expect(res.status).toBe(200);
       expect(stack.sim.getUser(KEY_1, id)).toMatchObject({ name: 'J', external_id: 'CUST-0042', contact_details: { telephone_number_E123: '+44 20 7946 0958' } });
     });
@@ -189,7 +189,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
   describe('DELETE /api/management/user/{email}', () => {
     it('resolves and deletes by user_id, answering V4\'s 204', async () => {
       const id = seedJane();
-      const res = await request(stack.gateway.app).delete('/api/management/user/jane%2Bbilling%40example.com');
+      const res = await request(stack.gateway.listener).delete('/api/management/user/jane%2Bbilling%40example.com');
       expect(res.status).toBe(204);
       expect(res.text ?? '').toBe('');
       expect(stack.v4Requests().map((r) => `${r.method} ${r.url}`)).toEqual([
@@ -213,7 +213,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
       ['PUT', '/api/management/user/jane%40example.com', { name: 'x', user_flags: [{ service: 'x' }] }],
       ['PUT', '/api/management/user/jane%40example.com?service=premium', { name: 'x' }],
     ])('%s %s → 400 SERVICE_PARAMETER_REMOVED, nothing reaches V4', async (method, path, body) => {
-      let req = request(stack.gateway.app)[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path);
+      let req = request(stack.gateway.listener)[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path);
       if (body !== undefined) req = req.send(body);
       const res = await req;
       expectEnvelope(res, 400, 'SERVICE_PARAMETER_REMOVED');
@@ -227,7 +227,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
   describe('other paths and methods', () => {
     it('forwards /api/user/management/v4/... unchanged, with the configured key for a caller without one', async () => {
       const id = seedJane();
-      const res = await request(stack.gateway.app).get(`/api/user/management/v4/users/${id}`);
+      const res = await request(stack.gateway.listener).get(`/api/user/management/v4/users/${id}`);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ id, external_id: 'CUST-0042', contact_details: { email: 'jane+billing@example.com' } });
       expect(res.headers.deprecation).toBeUndefined();
@@ -237,7 +237,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
     });
 
     it('forwards a V4 write with the caller\'s own key and body untouched', async () => {
-      const res = await request(stack.gateway.app)
+      const res = await request(stack.gateway.listener)
         .post('/api/user/management/v4/users?x=1')
         .set('authorization', apikey(KEY_2))
         .send({ contact_details: { email: 'v4@example.com' }, external_id: 'E1' });
@@ -250,13 +250,13 @@ describe('the Routes table, end to end against the V4 simulator', () => {
     });
 
     it('answers 404 NOT_FOUND for any other path when no legacy backend is configured', async () => {
-      const res = await request(stack.gateway.app).get('/api/other/thing');
+      const res = await request(stack.gateway.listener).get('/api/other/thing');
       expectEnvelope(res, 404, 'NOT_FOUND');
       expect(stack.v4Requests()).toHaveLength(0);
     });
 
     it.each(['/api/user/management/v4/../../management/user', '/api/user/management/v4/%2e%2e/x', '/api\\user'])('never forwards a path with dot segments: %s', async (path) => {
-      const res = await request(stack.gateway.app).get(path);
+      const res = await request(stack.gateway.listener).get(path);
       expectEnvelope(res, 404, 'NOT_FOUND');
       expect(stack.v4Requests()).toHaveLength(0);
     });
@@ -267,7 +267,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
       ['PUT', '/api/management/user', 'GET, HEAD, POST, OPTIONS'],
       ['DELETE', '/api/management/user', 'GET, HEAD, POST, OPTIONS'],
     ])('%s %s → 405 METHOD_NOT_ALLOWED with Allow', async (method, path, allow) => {
-      const res = await request(stack.gateway.app)[method.toLowerCase() as 'patch' | 'post' | 'put' | 'delete'](path).send({});
+      const res = await request(stack.gateway.listener)[method.toLowerCase() as 'patch' | 'post' | 'put' | 'delete'](path).send({});
       expectEnvelope(res, 405, 'METHOD_NOT_ALLOWED');
       expect(res.headers.allow).toBe(allow);
       expect(stack.v4Requests()).toHaveLength(0);
@@ -277,7 +277,7 @@ describe('the Routes table, end to end against the V4 simulator', () => {
       ['/api/management/user', 'GET, HEAD, POST, OPTIONS'],
       ['/api/management/user/jane%40example.com', 'GET, HEAD, PUT, DELETE, OPTIONS'],
     ])('OPTIONS %s → 204 with Allow, nothing reaches V4', async (path, allow) => {
-      const res = await request(stack.gateway.app).options(path);
+      const res = await request(stack.gateway.listener).options(path);
       expect(res.status).toBe(204);
       expect(res.headers.allow).toBe(allow);
       expect(res.headers['x-request-id']).toBeTruthy();
@@ -301,7 +301,7 @@ describe('a configured legacy backend', () => {
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
     const stack = await startStack({ legacyBaseUrl: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` });
     try {
-      const res = await request(stack.gateway.app).post('/api/management/roles?x=1').set('content-type', 'text/plain').send('hello');
+      const res = await request(stack.gateway.listener).post('/api/management/roles?x=1').set('content-type', 'text/plain').send('hello');
       expect(res.status).toBe(418);
       expect(res.text).toBe('legacy says hi');
       expect(received).toEqual([{ method: 'POST', url: '/api/management/roles?x=1', body: 'hello' }]);
@@ -317,7 +317,7 @@ describe('V4 pass-through turned off', () => {
   it('answers 404 for V4 paths and forwards nothing', async () => {
     const stack = await startStack({ v4Passthrough: false });
     try {
-      const res = await request(stack.gateway.app).get('/api/user/management/v4/users');
+      const res = await request(stack.gateway.listener).get('/api/user/management/v4/users');
       expectEnvelope(res, 404, 'NOT_FOUND');
       expect(stack.v4Requests()).toHaveLength(0);
     } finally {
