@@ -11,7 +11,7 @@ import { deprecationHeaders } from './http/deprecation-headers';
 import { errorHandler } from './http/error-handler';
 import { createForwarder } from './http/forwarder';
 import { legacyHandler } from './http/legacy-handler';
-import { attachState, type RequestState } from './http/request-state';
+import { attachState, stateOf, type RequestState } from './http/request-state';
 import { EmailPrivacy } from './observability/email-privacy';
 import { createLogger } from './observability/logger';
 import { bufferedStdout, logTranslation, translationLog, type TranslationLog } from './observability/translation-log';
@@ -183,7 +183,16 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
     throw notFound();
   }
 
-  const handleError = errorHandler(logger);
+  const writeError = errorHandler(logger);
+  /** The error answer; should writing it fail too, the connection is cut rather than left hanging. */
+  const handleError = (err: unknown, req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      writeError(err, req, res);
+    } catch (failure) {
+      logger.error('writing an error answer failed', { request_id: stateOf(res)?.requestId, error: failure instanceof Error ? failure.message : String(failure) });
+      res.destroy();
+    }
+  };
 
   // Express is the application framework for every path that is neither legacy nor V4 (the
   // legacy backend, unknown paths, and whatever is added next); it runs the same pipeline.
