@@ -1,7 +1,9 @@
 /**
  * Peak RSS of a fresh gateway answering one list of N users, for several N: does memory stay
  * flat however many users there are? `tsc -p tsconfig.bench.json && node dist/test/bench/list-scaling.js`
- * env LIST_SIZES (comma-separated, default 10000,50000,100000,200000).
+ * env LIST_SIZES (comma-separated, default 10000,50000,100000,200000); GATEWAY_NODE_ARGS (node
+ * flags for the gateway, e.g. `--max-semi-space-size=4` or `--trace-gc`); GATEWAY_LOG (a file for
+ * the gateway's output, else /dev/null).
  */
 import http from 'node:http';
 import { memoryMb, runMain, SimProcess, startGateway, stopChild } from './children';
