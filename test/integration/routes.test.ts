@@ -255,6 +255,22 @@ describe('the Routes table, end to end against the V4 simulator', () => {
       expect(stack.v4Requests()).toHaveLength(0);
     });
 
+    // The listener runs hot-prefix URLs straight through the pipeline and hands the rest to
+    // Express: a caller must not be able to tell which way its call went.
+    it('answers the same whether a call went the hot way or through Express', async () => {
+      const hot = await request(stack.gateway.listener).get('/api/management/users'); // hot prefix, not a legacy route
+      const viaExpress = await request(stack.gateway.listener).get('/api/management/other');
+      for (const res of [hot, viaExpress]) expectEnvelope(res, 404, 'NOT_FOUND');
+      expect((hot.body as { error: { message: string } }).error.message).toBe((viaExpress.body as { error: { message: string } }).error.message);
+      const names = (res: request.Response): string[] => Object.keys(res.headers).filter((name) => name !== 'date').sort();
+      expect(names(hot)).toEqual(names(viaExpress));
+      const lines = stack.logLines.map((line) => JSON.parse(line) as { message?: string; route?: string; legacy_status?: number; request_id?: string });
+      for (const res of [hot, viaExpress]) {
+        expect(lines.find((line) => line.request_id === res.headers['x-request-id'])).toMatchObject({ message: 'translation', route: 'unknown-route', legacy_status: 404 });
+      }
+      expect(stack.v4Requests()).toHaveLength(0);
+    });
+
     it.each(['/api/user/management/v4/../../management/user', '/api/user/management/v4/%2e%2e/x', '/api\\user'])('never forwards a path with dot segments: %s', async (path) => {
       const res = await request(stack.gateway.listener).get(path);
       expectEnvelope(res, 404, 'NOT_FOUND');
