@@ -75,12 +75,13 @@ export async function listUsers(deps: OperationDeps, call: LegacyCall, res: Serv
   const pageSize = (taken: number): number => Math.min(V4_MAX_PAGE_LIMIT, plan.want === undefined ? V4_MAX_PAGE_LIMIT : plan.want - taken);
 
   const first = await fetchPage(plan.offset, plan.want === undefined || plan.want > V4_MAX_PAGE_LIMIT ? pageSize(0) : plan.want);
-  const toLegacy = (users: UserPage['users']): string => users.map((user) => JSON.stringify(deps.rules.toLegacy(user))).join(',');
+  // The page's users were parsed for this call alone: translated in place (see toLegacyInPlace).
+  const toLegacy = (users: UserPage['users']): string => users.map((user) => JSON.stringify(deps.rules.toLegacyInPlace(user))).join(',');
   let taken = first.users.length;
   let offset = plan.offset + taken;
   const more = (): boolean => !plan.single && taken > 0 && offset < first.total && (plan.want === undefined || taken < plan.want);
   if (!more()) {
-    sendJson(res, 200, first.users.map((user) => deps.rules.toLegacy(user)));
+    sendJson(res, 200, first.users.map((user) => deps.rules.toLegacyInPlace(user)));
     return;
   }
   res.statusCode = 200;

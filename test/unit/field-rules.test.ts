@@ -272,6 +272,11 @@ describe('FieldRules.toLegacy (V4 user → legacy body)', () => {
     expect(result).not.toHaveProperty('external_id');
     expect(result).not.toHaveProperty(['contact_details', 'email']);
     expect(result).not.toHaveProperty('service');
+    // The in-place variant (list pages) writes the very same JSON, key order included.
+    const owned = structuredClone(v4);
+    const inPlace = rules.toLegacyInPlace(owned);
+    expect(inPlace).toBe(owned);
+    expect(JSON.stringify(inPlace)).toBe(JSON.stringify(result));
   });
 
   it('does not mutate its input', () => {
@@ -387,6 +392,58 @@ describe('FieldRules round trip (property)', () => {
       }),
       { seed: 42, numRuns: 300 },
     );
+  });
+
+  /** V4 answers with every rule field present or not, in any shape, optionally with an own `__proto__` key. */
+  const v4AnswerText: fc.Arbitrary<string> = fc
+    .record({
+      rest: otherFields,
+      externalId: fc.option(json, { nil: undefined }),
+      contactDetails: fc.option(
+        fc.oneof(
+          fc.record({ others: fc.dictionary(safeKey.filter((key) => key !== 'email'), json, { maxKeys: 3 }), email: fc.option(json, { nil: undefined }) }).map(({ others, email }) => (email === undefined ? others : { ...others, email })),
+          json,
+        ),
+        { nil: undefined },
+      ),
+      service: fc.option(json, { nil: undefined }),
+      cid: fc.option(json, { nil: undefined }),
+      email: fc.option(json, { nil: undefined }),
+      proto: fc.option(json, { nil: undefined }),
+    })
+    .map(({ rest, externalId, contactDetails: cd, service, cid, email, proto }) => {
+      const body: JsonObject = { ...rest };
+      if (cid !== undefined) body.cid = cid;
+      if (email !== undefined) body.email = email;
+      if (externalId !== undefined) body.external_id = externalId;
+      if (cd !== undefined) body.contact_details = cd;
+      if (service !== undefined) body.service = service;
+      const text = JSON.stringify(body);
+      // JSON.parse makes `__proto__` an own key; object literals cannot, so it goes into the text.
+      return proto === undefined ? text : `{"__proto__":${JSON.stringify(proto)}${text === '{}' ? '' : ','}${text.slice(1)}`;
+    });
+
+  it('toLegacyInPlace writes what toLegacy writes, or fails the same way, for any V4 answer', () => {
+    const outcome = (translate: () => JsonObject): string => {
+      try {
+        return JSON.stringify(translate());
+      } catch (err) {
+        return err instanceof GatewayError ? `error ${err.code}` : `unexpected ${String(err)}`;
+      }
+    };
+    let withProto = 0;
+    fc.assert(
+      fc.property(v4AnswerText, (text) => {
+        if (text.startsWith('{"__proto__"')) withProto += 1;
+        const copied = outcome(() => rules.toLegacy(JSON.parse(text) as JsonObject));
+        const inPlace = outcome(() => rules.toLegacyInPlace(JSON.parse(text) as JsonObject));
+        expect(inPlace).toBe(copied);
+        // Neither ever turns an own `__proto__` key into the object's prototype.
+        if (!copied.startsWith('error')) expect(Object.getPrototypeOf(rules.toLegacyInPlace(JSON.parse(text) as JsonObject))).toBe(Object.prototype);
+      }),
+      { seed: 42, numRuns: 1000 },
+    );
+    expect(withProto).toBeGreaterThan(100);
   });
 
   it('legacy → V4 → legacy gives back the same body', () => {
