@@ -4,7 +4,8 @@ import { findKey, isJsonObject, jsonEqual, parseJsonObjectFlagging, type JsonObj
 
 /**
  * The body translation of the contract: a table of named field rules (config/default.json),
- * compiled once, applied by one generic function per direction. A rule with a V4 path renames
+ * compiled once, applied by one generic function per direction (answers also in place, for the
+ * pages of a list, which nobody else holds). A rule with a V4 path renames
  * or moves a field (request: legacy → V4; response: back). A rule without one names a field V4
  * removed: rejected wherever it stands in a request, never produced in a response.
  */
