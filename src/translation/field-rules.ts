@@ -144,17 +144,20 @@ export class FieldRules {
   }
 }
 
-/** Removes the field at `path` from `body` itself; containers left empty by the removal go too. */
-function deletePathInPlace(body: JsonObject, path: readonly string[]): void {
+/**
+ * Removes the field at `path` from `body` itself; containers left empty by the removal go too
+ * (a container that was empty before stays). True when something was removed.
+ */
+function deletePathInPlace(body: JsonObject, path: readonly string[]): boolean {
   const [head, ...rest] = path;
-  if (head === undefined || !Object.prototype.hasOwnProperty.call(body, head)) return;
+  if (head === undefined || !Object.prototype.hasOwnProperty.call(body, head)) return false;
   if (rest.length > 0) {
     const child = body[head];
-    if (!isJsonObject(child)) return;
-    deletePathInPlace(child, rest);
-    if (Object.keys(child).length > 0) return;
+    if (!isJsonObject(child) || !deletePathInPlace(child, rest)) return false;
+    if (Object.keys(child).length > 0) return true;
   }
   delete body[head];
+  return true;
 }
 
 /** Sets `value` at `path` in `body` itself, creating objects on the way. */

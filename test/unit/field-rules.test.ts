@@ -279,6 +279,28 @@ describe('FieldRules.toLegacy (V4 user → legacy body)', () => {
     expect(JSON.stringify(inPlace)).toBe(JSON.stringify(result));
   });
 
+  // Tables with nested paths on both sides, which the default table does not have.
+  const nested = new FieldRules([rule('gone', 'meta.secret', null), rule('moved', 'profile.ref', 'ids.profile')]);
+  it.each<JsonObject>([
+    { meta: { secret: 's', other: 1 } },
+    { meta: { secret: 's' } },
+    { meta: {} },
+    { meta: 'not an object' },
+    { ids: { profile: 'p' } },
+    { ids: { profile: 'p', other: 2 }, profile: { name: 'n' } },
+    { ids: {}, profile: {} },
+    { ids: { profile: null }, meta: { secret: null } },
+  ])('in place and by copy agree on nested paths: %j', (v4) => {
+    const copied = nested.toLegacy(v4);
+    expect(JSON.stringify(nested.toLegacyInPlace(structuredClone(v4)))).toBe(JSON.stringify(copied));
+  });
+
+  it('in place and by copy refuse the same answer: a legacy container that is not an object', () => {
+    const v4: JsonObject = { ids: { profile: 'p' }, profile: 'a string' };
+    gatewayErrorOf(() => nested.toLegacy(v4), 'CONFLICTING_FIELDS');
+    gatewayErrorOf(() => nested.toLegacyInPlace(structuredClone(v4)), 'CONFLICTING_FIELDS');
+  });
+
   it('does not mutate its input', () => {
     const v4: JsonObject = { external_id: 'C', contact_details: { email: 'a@b.c', telephone_number_E123: '+1' }, service: 'x' };
     const before = structuredClone(v4);
