@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'winston';
 import type { GatewayConfig } from './config/load';
 import { GatewayError } from './errors';
@@ -40,11 +40,9 @@ export interface AppDeps {
 export interface GatewayApp {
   /**
    * The gateway's request listener: the legacy and V4 paths go straight to the pipeline, every
-   * other path through `express`. Servers and tests listen with this.
+   * other path through the Express app behind it. Servers and tests listen with this.
    */
   readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
-  /** The Express app behind the listener (every path that is neither legacy nor V4). */
-  readonly express: Express;
   readonly resolver: Resolver;
   readonly v4: V4Api;
   readonly logger: Logger;
@@ -232,7 +230,6 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
 
   return {
     listener,
-    express: app,
     resolver,
     v4,
     logger,
