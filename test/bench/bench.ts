@@ -30,7 +30,7 @@ import { loadConfig } from '../../src/config/load';
 import { FieldRules } from '../../src/translation/field-rules';
 import { memoryMb, runMain, SimProcess, startBareProxy, startGateway, stopChild, type GatewayProcess, type ServiceProcess } from './children';
 import { median, round, runLoad, type LoadRequest, type LoadResult } from './load';
-import { call, runPool } from './serve';
+import { call, fetchList, runPool } from './serve';
 import { authorization as auth, LEGACY_USERS, legacyUserPath, putBodies as bodies, v4UserPath } from './fixtures';
 
 const benchStarted = performance.now();
@@ -179,36 +179,6 @@ function gitDescription(): { commit: string; srcDirty: boolean } {
   } catch {
     return { commit: 'unknown', srcDirty: false };
   }
-}
-
-/** One streamed GET; counts bytes without keeping more than the body (parsed for its length). */
-function fetchList(base: string, path: string, authorization: string): Promise<{ status: number; bytes: number; users: number; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, base);
-    const req = http.request({ hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers: { authorization }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        let users = -1;
-        try {
-          const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString());
-          users = Array.isArray(parsed) ? parsed.length : -1;
-        } catch {
-          users = -1;
-        }
-        resolve({ status: res.statusCode ?? 0, bytes, users, ms: round(performance.now() - started, 0) });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(120_000, () => req.destroy(new Error('list request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 // ---- the run ----

@@ -5,25 +5,9 @@
  * flags for the gateway, e.g. `--max-semi-space-size=4` or `--trace-gc`); GATEWAY_LOG (a file for
  * the gateway's output, else /dev/null).
  */
-import http from 'node:http';
 import { memoryMb, runMain, SimProcess, startGateway, stopChild } from './children';
 import { authorization, LEGACY_USERS } from './fixtures';
-
-function fetchAll(base: string, key: string): Promise<{ status: number; bytes: number; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const url = new URL(LEGACY_USERS, base);
-    const req = http.request({ hostname: url.hostname, port: url.port, path: url.pathname, headers: { authorization: authorization(key) }, agent: false }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, ms: Math.round(performance.now() - started) }));
-      res.on('error', reject);
-    });
-    req.setTimeout(300_000, () => req.destroy(new Error('list timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { fetchList } from './serve';
 
 async function main(): Promise<void> {
   const sizes = (process.env.LIST_SIZES ?? '10000,50000,100000,200000').split(',').map(Number);
@@ -35,9 +19,10 @@ async function main(): Promise<void> {
       const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
       const gw = await startGateway({ v4BaseUrl: sim.url, apiKey: key, verifyCachedWrites: true, logLevel: 'info', nodeArgs, logFile: process.env.GATEWAY_LOG });
       const before = memoryMb(gw.pid);
-      const list = await fetchAll(gw.url, key);
+      const list = await fetchList(gw.url, LEGACY_USERS, authorization(key));
       const after = memoryMb(gw.pid);
       await stopChild(gw.child);
+      if (list.status !== 200 || list.users !== n) throw new Error(`list of ${n} users answered ${list.status} with ${list.users} users`);
       process.stdout.write(`${n} users: ${list.status}, ${(list.bytes / 1048576).toFixed(1)} MB in ${list.ms} ms; peak RSS ${before.peakMb} → ${after.peakMb} MB\n`);
     }
   } finally {

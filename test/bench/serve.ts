@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { round } from './load';
 
 /** Listens on 127.0.0.1, port 0; resolves the base URL and a closer. */
 export async function listenLocal(listener: http.RequestListener): Promise<{ url: string; port: number; close: () => Promise<void> }> {
@@ -45,4 +46,34 @@ export async function runPool(total: number, concurrency: number, task: (index: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+}
+
+/** One streamed GET; counts bytes without keeping more than the body (parsed for its length). */
+export function fetchList(base: string, path: string, authorization: string): Promise<{ status: number; bytes: number; users: number; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, base);
+    const req = http.request({ hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers: { authorization }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        chunks.push(chunk);
+      });
+      res.on('end', () => {
+        let users = -1;
+        try {
+          const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString());
+          users = Array.isArray(parsed) ? parsed.length : -1;
+        } catch {
+          users = -1;
+        }
+        resolve({ status: res.statusCode ?? 0, bytes, users, ms: round(performance.now() - started, 0) });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(300_000, () => req.destroy(new Error('list request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }
