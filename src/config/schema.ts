@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { ERROR_STATUS, type ErrorCode } from '../errors';
 
 /** A CIDR (`10.0.0.0/8`, `::1/128`) or a single address (taken as /32 or /128). */
 function isCidr(value: string): boolean {
@@ -36,13 +37,26 @@ const fieldPath = z
     message: 'must not name a prototype key',
   });
 
-export const fieldRuleSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]+$/, { message: 'must be a kebab-case id' }),
-  description: z.string().min(1),
-  legacy: fieldPath,
-  /** null: the legacy field was removed in V4 and is rejected wherever it stands. */
-  v4: fieldPath.nullable(),
-});
+/** The codes a refused removed field may carry: the contract's 400s. */
+const REMOVED_FIELD_CODES = Object.entries(ERROR_STATUS)
+  .filter(([, status]) => status === 400)
+  .map(([code]) => code as ErrorCode);
+
+export const fieldRuleSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9-]+$/, { message: 'must be a kebab-case id' }),
+    description: z.string().min(1),
+    legacy: fieldPath,
+    /** null: the legacy field was removed in V4 and is rejected wherever it stands. */
+    v4: fieldPath.nullable(),
+    /** A removed field's error code (default SERVICE_PARAMETER_REMOVED). */
+    code: z.enum(REMOVED_FIELD_CODES as [ErrorCode, ...ErrorCode[]]).optional(),
+    /** A removed field's error message, as the client reads it. */
+    message: z.string().min(1).optional(),
+  })
+  .refine((rule) => rule.v4 === null || (rule.code === undefined && rule.message === undefined), {
+    message: 'code and message belong to removed fields (v4: null) only',
+  });
 
 export type FieldRuleConfig = z.infer<typeof fieldRuleSchema>;
 

@@ -6,7 +6,8 @@ export function normaliseAddress(address: string): string {
   return address;
 }
 
-export function buildBlockList(cidrs: readonly string[]): BlockList {
+/** A set of addresses and subnets (an allow list, the trusted proxies), from CIDRs or plain addresses. */
+export function buildAddressList(cidrs: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of cidrs) {
     const slash = entry.indexOf('/');

@@ -3,7 +3,7 @@ import type { Logger } from 'winston';
 import { GatewayError, isGatewayError } from '../errors';
 import { V4Answer } from '../v4/api';
 import { UpstreamFailure } from '../v4/client';
-import { sendJson, sendV4Answer } from './respond';
+import { writeJson, writeV4Answer } from './write-answer';
 import { stateOf } from './request-state';
 
 /** An error that is not ours: a body-parser style status, if any. */
@@ -17,8 +17,8 @@ function statusOf(err: unknown): number | undefined {
  * errors, V4's answer unchanged for V4's. Safe to reach after the answer started: the
  * connection is then cut, so the client sees a failure rather than a truncated success.
  */
-export function errorHandler(logger: Logger): (err: unknown, req: IncomingMessage, res: ServerResponse) => void {
-  return (err, req, res) => {
+export function errorWriter(logger: Logger): (err: unknown, req: IncomingMessage, res: ServerResponse) => void {
+  const write = (err: unknown, req: IncomingMessage, res: ServerResponse): void => {
     const state = stateOf(res);
     if (res.headersSent) {
       if (state !== undefined) state.record.reason = `failed after the answer started: ${errorText(err)}`;
@@ -27,7 +27,7 @@ export function errorHandler(logger: Logger): (err: unknown, req: IncomingMessag
     }
     if (err instanceof V4Answer) {
       if (state !== undefined) state.record.v4Status = err.response.status;
-      sendV4Answer(res, err.response);
+      writeV4Answer(res, err.response);
       return;
     }
     let error: GatewayError;
@@ -38,7 +38,7 @@ export function errorHandler(logger: Logger): (err: unknown, req: IncomingMessag
     } else {
       logger.error('unexpected error', { request_id: state?.requestId, error: errorText(err) });
       if (state !== undefined) state.record.upstreamFailure = 'internal';
-      error = new GatewayError('UPSTREAM_ERROR', 'The gateway failed unexpectedly; try again later.', { detail: `internal: ${errorText(err)}` });
+      error = new GatewayError('INTERNAL_ERROR', 'The gateway failed unexpectedly; try again later.', { detail: `internal: ${errorText(err)}` });
     }
     if (state !== undefined) {
       state.record.errorCode = error.code;
@@ -48,7 +48,16 @@ export function errorHandler(logger: Logger): (err: unknown, req: IncomingMessag
     }
     // After a refused body the rest of it may still be arriving: do not keep reading it.
     if (error.code === 'PAYLOAD_TOO_LARGE' || (!req.complete && req.readable)) res.setHeader('connection', 'close');
-    sendJson(res, error.status, { error: { code: error.code, message: error.message, request_id: state?.requestId ?? '' } }, error.headers);
+    writeJson(res, error.status, { error: { code: error.code, message: error.message, request_id: state?.requestId ?? '' } }, error.headers);
+  };
+  // Should writing the error answer fail too, the connection is cut rather than left hanging.
+  return (err, req, res) => {
+    try {
+      write(err, req, res);
+    } catch (failure) {
+      logger.error('writing an error answer failed', { request_id: stateOf(res)?.requestId, error: errorText(failure) });
+      res.destroy();
+    }
   };
 }
 

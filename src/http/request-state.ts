@@ -1,32 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ResolutionOutcome } from '../resolution/resolution-stats';
-
-/** What one call did, filled in by the stages as they run; the translation log line is made of it. */
-export interface TranslationRecord {
-  /** A legacy route id, or `v4-passthrough`, `legacy-backend`, `unknown-route`. */
-  route: string;
-  legacyMethod: string;
-  /** The path template (`/api/management/user/{email}`), never the email. */
-  legacyPath: string;
-  v4Method?: string;
-  /** The V4 path with the user_id, never the email. */
-  v4Path?: string;
-  rules: string[];
-  resolution?: ResolutionOutcome;
-  v4Status?: number;
-  /** V4 calls this legacy call made (lookups, verifications, retries and the forward). */
-  v4Calls: number;
-  lookupMs?: number;
-  forwardMs?: number;
-  errorCode?: string;
-  /** Why the gateway refused or failed the call (never holds a key or a raw email). */
-  reason?: string;
-  outcomeUnknown?: boolean;
-  /** How V4 failed when it did: connect, timeout, reset, too_large; `internal` for a gateway bug. */
-  upstreamFailure?: string;
-  /** The email of the call, in the form LOG_EMAILS allows. */
-  email?: string;
-}
+import type { TranslationRecord } from '../operations/translation-record';
 
 /** The per-request context every stage reads and writes, typed. */
 export interface RequestState {
@@ -34,6 +7,8 @@ export interface RequestState {
   readonly startedAt: number;
   /** The caller's address (after trusted X-Forwarded-For). */
   clientAddress: string;
+  /** The caller's address is in ALLOW_CIDRS. */
+  readonly admitted: boolean;
   /**
    * The Authorization V4 gets for this call: the caller's, else the configured key, else none.
    * Held for the stages; never logged (the log has only its fingerprint).

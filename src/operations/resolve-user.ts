@@ -1,9 +1,9 @@
 import { GatewayError } from '../errors';
 import { userNotFound, type Resolved } from '../resolution/resolver';
-import { readUserEmail } from '../v4/adapter';
-import { parseUserAnswer, V4Answer } from '../v4/api';
+import { readUserNormalisedEmail } from '../v4/adapter';
+import { parseUserAnswer, roundMs, V4Answer } from '../v4/api';
 import type { V4Response } from '../v4/client';
-import type { LegacyCall, OperationDeps } from './context';
+import type { OperationDeps, UserCall } from './context';
 
 /**
  * Looks at V4's answer for a user_id: `gone` (404: nothing was read or written), `wrong-user`
@@ -18,14 +18,15 @@ export function holdsEmail(email: string): Check {
   return (response) => {
     if (response.status === 404) return 'gone';
     if (response.status !== 200) return 'ok';
-    return readUserEmail(parseUserAnswer(response))?.toLowerCase() === email ? 'ok' : 'wrong-user';
+    return readUserNormalisedEmail(parseUserAnswer(response)) === email ? 'ok' : 'wrong-user';
   };
 }
 
-async function resolveTimed(deps: OperationDeps, call: LegacyCall, email: string): Promise<Resolved> {
+/** The resolver's answer, its time (waits on a shared lookup included) in the record's lookup_ms. */
+async function resolveTimed(deps: OperationDeps, call: UserCall): Promise<Resolved> {
   const started = performance.now();
   try {
-    return await deps.resolver.resolve(call.credential, email, call.scope);
+    return await deps.resolver.resolve(call.credential, call.email, call.scope);
   } catch (err) {
     if (err instanceof GatewayError && err.code === 'USER_NOT_FOUND') call.record.resolution = 'not_found';
     if (err instanceof GatewayError && err.code === 'AMBIGUOUS_EMAIL') call.record.resolution = 'ambiguous';
@@ -36,14 +37,12 @@ async function resolveTimed(deps: OperationDeps, call: LegacyCall, email: string
 }
 
 /** Reads the cached user by id before a write: does it still hold the email? */
-async function stillHoldsEmail(deps: OperationDeps, call: LegacyCall, userId: string, email: string): Promise<boolean> {
+async function stillHoldsEmail(deps: OperationDeps, call: UserCall, userId: string): Promise<boolean> {
   deps.resolver.stats.verifications += 1;
-  const started = performance.now();
-  const response = await deps.v4.getUser(userId, call.scope);
-  call.record.lookupMs = roundMs((call.record.lookupMs ?? 0) + performance.now() - started);
+  const response = await deps.v4.verify(userId, call.scope);
   if (response.status === 404) return false;
   if (response.status !== 200) throw new V4Answer(response);
-  return readUserEmail(parseUserAnswer(response))?.toLowerCase() === email;
+  return readUserNormalisedEmail(parseUserAnswer(response)) === call.email;
 }
 
 /**
@@ -56,31 +55,31 @@ async function stillHoldsEmail(deps: OperationDeps, call: LegacyCall, userId: st
  */
 export async function onResolvedUser(
   deps: OperationDeps,
-  call: LegacyCall,
+  call: UserCall,
   options: { write: boolean; check: Check },
   action: (userId: string) => Promise<V4Response>,
 ): Promise<{ userId: string; response: V4Response }> {
-  const email = call.email as string;
-  let resolved = await resolveTimed(deps, call, email);
+  const { email } = call;
+  let resolved = await resolveTimed(deps, call);
   call.record.resolution = resolved.outcome;
   if (resolved.fromCache && options.write && deps.verifyCachedWrites) {
-    if (await stillHoldsEmail(deps, call, resolved.userId, email)) {
+    if (await stillHoldsEmail(deps, call, resolved.userId)) {
       call.record.resolution = 'verified';
     } else {
       deps.resolver.stats.verificationMismatches += 1;
       deps.resolver.forget(call.credential, email);
-      resolved = await resolveTimed(deps, call, email);
+      resolved = await resolveTimed(deps, call);
       call.record.resolution = resolved.outcome;
     }
   }
-  let response = await timedAction(call, resolved.userId, action);
+  let response = await action(resolved.userId);
   let verdict = options.check(response);
   if (verdict !== 'ok' && resolved.fromCache) {
     deps.resolver.forget(call.credential, email);
     deps.resolver.stats.selfHeals += 1;
-    resolved = await resolveTimed(deps, call, email);
+    resolved = await resolveTimed(deps, call);
     call.record.resolution = 'healed';
-    response = await timedAction(call, resolved.userId, action);
+    response = await action(resolved.userId);
     verdict = options.check(response);
   }
   if (verdict !== 'ok') {
@@ -89,17 +88,4 @@ export async function onResolvedUser(
     if (verdict === 'wrong-user') throw userNotFound();
   }
   return { userId: resolved.userId, response };
-}
-
-async function timedAction(call: LegacyCall, userId: string, action: (userId: string) => Promise<V4Response>): Promise<V4Response> {
-  const started = performance.now();
-  try {
-    return await action(userId);
-  } finally {
-    call.record.forwardMs = roundMs((call.record.forwardMs ?? 0) + performance.now() - started);
-  }
-}
-
-export function roundMs(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

@@ -1,18 +1,13 @@
-import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors';
-import type { JsonObject } from '../translation/json';
+import type { JsonObject, JsonValue } from '../translation/json';
 import { legacyLocation } from '../translation/routes';
-import { readUserEmail, readUserId, V4_USERS_PATH, v4UserPath } from '../v4/adapter';
+import { readUserId, readUserEmail } from '../v4/adapter';
 import { parseUserAnswer, V4Answer } from '../v4/api';
 import type { V4Response } from '../v4/client';
-import { sendEmpty, sendJson } from '../http/respond';
-import type { LegacyCall, OperationDeps } from './context';
-import { holdsEmail, notFoundIsGone, onResolvedUser, roundMs } from './resolve-user';
-
-/** V4 answered a success: the user, translated back to the legacy shape. */
-function sendLegacyUser(deps: OperationDeps, res: ServerResponse, response: V4Response): void {
-  sendJson(res, response.status, deps.rules.toLegacy(parseUserAnswer(response)));
-}
+import { normaliseEmail } from '../translation/email';
+import type { BodyCall, OperationDeps, UserCall } from './context';
+import { emptyAnswer, jsonAnswer, type LegacyAnswer } from './legacy-answer';
+import { holdsEmail, notFoundIsGone, onResolvedUser } from './resolve-user';
 
 /**
  * The user V4 answered a successful write with. An unreadable "success" is not one the gateway
@@ -34,96 +29,74 @@ function unreadableWriteAnswer(response: V4Response, what: string): GatewayError
   });
 }
 
-function isSuccess(response: V4Response): boolean {
-  return response.status >= 200 && response.status < 300;
+/** V4's error answers reach the legacy client unchanged (thrown, written by the error writer). */
+function requireSuccess(response: V4Response): void {
+  if (response.status < 200 || response.status >= 300) throw new V4Answer(response);
 }
 
 /** GET /api/management/user/{email} → GET …/users/{user_id}. */
-export async function getUser(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
-  const { response, userId } = await onResolvedUser(deps, call, { write: false, check: holdsEmail(call.email as string) }, (id) => {
-    call.record.v4Method = 'GET';
-    call.record.v4Path = v4UserPath(id);
-    return deps.v4.getUser(id, call.scope);
-  });
-  call.record.v4Status = response.status;
-  if (!isSuccess(response)) throw new V4Answer(response);
-  deps.resolver.remember(call.credential, call.email as string, userId);
-  sendLegacyUser(deps, res, response);
+export async function getUser(deps: OperationDeps, call: UserCall): Promise<LegacyAnswer> {
+  const { response, userId } = await onResolvedUser(deps, call, { write: false, check: holdsEmail(call.email) }, (id) => deps.v4.getUser(id, call.scope));
+  requireSuccess(response);
+  deps.resolver.remember(call.credential, call.email, userId);
+  return jsonAnswer(response.status, deps.rules.toLegacy(parseUserAnswer(response)));
 }
 
 /** POST /api/management/user → POST …/users; the new user's email is cached. */
-export async function createUser(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
-  call.record.v4Method = 'POST';
-  call.record.v4Path = V4_USERS_PATH;
-  const started = performance.now();
-  const response = await deps.v4.send({ method: 'POST', path: V4_USERS_PATH, headers: deps.v4.headers(call.scope, true), body: JSON.stringify(call.v4Body) }, call.scope);
-  call.record.forwardMs = roundMs(performance.now() - started);
-  call.record.v4Status = response.status;
-  if (!isSuccess(response)) throw new V4Answer(response);
+export async function createUser(deps: OperationDeps, call: BodyCall): Promise<LegacyAnswer> {
+  const response = await deps.v4.create(call.v4Body, call.scope);
+  requireSuccess(response);
   const user = writtenUser(response);
   const email = readUserEmail(user);
-  const headers: Record<string, string> = {};
+  let headers: Record<string, string> | undefined;
   if (email !== undefined) {
-    call.record.email = deps.privacy.forLog(email.toLowerCase());
+    const normalised = normaliseEmail(email);
+    call.record.email = deps.privacy.forLog(normalised);
     // The write happened: even an id that cannot be cached must not turn it into an error.
     try {
-      deps.resolver.remember(call.credential, email.toLowerCase(), readUserId(user));
+      deps.resolver.remember(call.credential, normalised, readUserId(user));
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       call.record.reason = 'created user has no plain id; not cached';
     }
-    headers.location = legacyLocation(email);
+    headers = { location: legacyLocation(email) };
   }
-  sendJson(res, response.status, deps.rules.toLegacy(user), headers);
+  return jsonAnswer(response.status, deps.rules.toLegacy(user), headers);
 }
 
 /** PUT /api/management/user/{email} → PATCH …/users/{user_id}; an email change moves the cache entry. */
-export async function updateUser(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
-  const email = call.email as string;
-  const body = JSON.stringify(call.v4Body);
-  const { response, userId } = await onResolvedUser(deps, call, { write: true, check: notFoundIsGone }, (id) => {
-    call.record.v4Method = 'PATCH';
-    call.record.v4Path = v4UserPath(id);
-    return deps.v4.send({ method: 'PATCH', path: v4UserPath(id), headers: deps.v4.headers(call.scope, true), body }, call.scope);
-  });
-  call.record.v4Status = response.status;
-  if (!isSuccess(response)) throw new V4Answer(response);
+export async function updateUser(deps: OperationDeps, call: UserCall & BodyCall): Promise<LegacyAnswer> {
+  const { response, userId } = await onResolvedUser(deps, call, { write: true, check: notFoundIsGone }, (id) => deps.v4.patch(id, call.v4Body, call.scope));
+  requireSuccess(response);
   let user: JsonObject;
   try {
     user = writtenUser(response);
   } catch (err) {
     // Whether the email changed is unknown: the entry must not outlive that doubt.
-    deps.resolver.forget(call.credential, email);
+    deps.resolver.forget(call.credential, call.email);
     throw err;
   }
-  const newEmail = readUserEmail(user)?.toLowerCase();
-  if (newEmail !== undefined && newEmail !== email) {
-    deps.resolver.forget(call.credential, email);
+  const written = readUserEmail(user);
+  const newEmail = written === undefined ? undefined : normaliseEmail(written);
+  if (newEmail !== undefined && newEmail !== call.email) {
+    deps.resolver.forget(call.credential, call.email);
     deps.resolver.remember(call.credential, newEmail, userId);
   }
-  sendJson(res, response.status, deps.rules.toLegacy(user));
+  return jsonAnswer(response.status, deps.rules.toLegacy(user));
 }
 
 /** DELETE /api/management/user/{email} → DELETE …/users/{user_id}; V4's status, entry dropped. */
-export async function deleteUser(deps: OperationDeps, call: LegacyCall, res: ServerResponse): Promise<void> {
-  const { response } = await onResolvedUser(deps, call, { write: true, check: notFoundIsGone }, (id) => {
-    call.record.v4Method = 'DELETE';
-    call.record.v4Path = v4UserPath(id);
-    return deps.v4.send({ method: 'DELETE', path: v4UserPath(id), headers: deps.v4.headers(call.scope, false) }, call.scope);
-  });
-  call.record.v4Status = response.status;
-  if (!isSuccess(response)) throw new V4Answer(response);
-  deps.resolver.forget(call.credential, call.email as string);
-  if (response.status === 204 || response.body.length === 0) {
-    sendEmpty(res, response.status);
-    return;
-  }
+export async function deleteUser(deps: OperationDeps, call: UserCall): Promise<LegacyAnswer> {
+  const { response } = await onResolvedUser(deps, call, { write: true, check: notFoundIsGone }, (id) => deps.v4.delete(id, call.scope));
+  requireSuccess(response);
+  deps.resolver.forget(call.credential, call.email);
+  if (response.status === 204 || response.body.length === 0) return emptyAnswer(response.status);
   // A 2xx with a body must at least be JSON: anything else is not an answer to vouch for.
-  let body: unknown;
+  let body: JsonValue;
   try {
-    body = JSON.parse(response.body.toString('utf8'));
+    body = JSON.parse(response.body.toString('utf8')) as JsonValue;
   } catch {
     throw unreadableWriteAnswer(response, 'not JSON');
   }
-  sendJson(res, response.status, body);
+  return jsonAnswer(response.status, body);
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
-import { readUserEmail, readUserPage, isPlainId, V4_MAX_PAGE_LIMIT, v4IndexPath } from '../v4/adapter';
-import { parseJsonAnswer, V4Answer, type V4Api } from '../v4/api';
+import { readUserNormalisedEmail, readUserPage, isPlainId, V4_MAX_PAGE_LIMIT } from '../v4/adapter';
+import { parseJsonAnswer, untracedScope, V4Answer, type V4Api } from '../v4/api';
 import { Deadline } from '../v4/deadline';
 import { credentialFingerprint } from './credential-fingerprint';
 import type { Resolver } from './resolver';
@@ -43,15 +43,15 @@ export async function warmUpCache(options: WarmUpOptions, authorization: string)
   let total = Infinity;
   logger.info('cache warm-up started', { client_credential: credential });
   while (offset < total) {
-    const scope = { authorization, requestId: `warm-up-${pages}`, deadline: new Deadline(options.pageTimeoutMs), tally: { calls: 0 } };
-    const response = await v4.send({ method: 'GET', path: v4IndexPath({ offset, limit: V4_MAX_PAGE_LIMIT }), headers: v4.headers(scope, false) }, scope);
+    const scope = untracedScope(authorization, `warm-up-${pages}`, new Deadline(options.pageTimeoutMs));
+    const response = await v4.page({ offset, limit: V4_MAX_PAGE_LIMIT }, scope);
     if (response.status !== 200) throw new V4Answer(response);
     const page = readUserPage(parseJsonAnswer(response));
     total = page.total;
     pages += 1;
     if (page.users.length === 0) break;
     for (const user of page.users) {
-      const email = readUserEmail(user)?.toLowerCase();
+      const email = readUserNormalisedEmail(user);
       if (email === undefined || !isPlainId(user.id)) continue;
       if (found.has(email)) ambiguous.add(email);
       else found.set(email, user.id);

@@ -49,3 +49,4 @@ export function invalidEmail(problem: string): GatewayError {
 export function normaliseEmail(email: string): string {
   return email.toLowerCase();
 }
+

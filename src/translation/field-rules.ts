@@ -1,13 +1,14 @@
-import { GatewayError, SERVICE_REMOVED_MESSAGE } from '../errors';
+import { GatewayError, type ErrorCode } from '../errors';
 import type { FieldRuleConfig } from '../config/schema';
-import { findKey, isJsonObject, jsonEqual, parseJsonObjectFlagging, type JsonObject, type JsonValue } from './json';
+import { isJsonObject, jsonEqual, parseJsonObjectFlagging, type JsonObject, type JsonValue } from './json';
 
 /**
  * The body translation of the contract: a table of named field rules (config/default.json),
- * compiled once, applied by one generic function per direction (answers also in place, for the
- * pages of a list, which nobody else holds). A rule with a V4 path renames
- * or moves a field (request: legacy → V4; response: back). A rule without one names a field V4
- * removed: rejected wherever it stands in a request, never produced in a response.
+ * compiled once, applied by one function per direction. Both work on a body the gateway parsed
+ * for this call alone, so both change it in place (a copy per user grew a 100,000-user list's
+ * memory: README, Performance). A rule with a V4 path renames or moves a field (request:
+ * legacy → V4; answer: back). A rule without one names a field V4 removed: rejected, with the
+ * rule's own code and message, wherever it stands in a request; never produced in an answer.
  */
 interface MoveRule {
   readonly id: string;
@@ -20,6 +21,8 @@ interface RemovedRule {
   readonly legacy: readonly string[];
   /** Lower-cased key name matched at any depth and in any case. */
   readonly name: string;
+  readonly code: ErrorCode;
+  readonly message: string;
 }
 
 export interface RequestTranslation {
@@ -47,7 +50,14 @@ export class FieldRules {
       if (legacyPaths.has(rule.legacy)) throw new Error(`field rule ${rule.id}: another rule already maps legacy field ${rule.legacy}`);
       legacyPaths.add(rule.legacy);
       if (rule.v4 === null) {
-        removed.push({ id: rule.id, legacy: rule.legacy.split('.'), name: lastOf(rule.legacy).toLowerCase() });
+        const name = lastOf(rule.legacy).toLowerCase();
+        removed.push({
+          id: rule.id,
+          legacy: rule.legacy.split('.'),
+          name,
+          code: rule.code ?? 'SERVICE_PARAMETER_REMOVED',
+          message: rule.message ?? `The ${name} parameter was removed in User Management V4.`,
+        });
       } else {
         if (rule.v4 === rule.legacy) throw new Error(`field rule ${rule.id}: maps ${rule.legacy} onto itself, so it can match nothing`);
         moves.push({ id: rule.id, legacy: rule.legacy.split('.'), v4: rule.v4.split('.') });
@@ -64,81 +74,54 @@ export class FieldRules {
     this.removedLengths = new Set(removed.map((rule) => rule.name.length));
   }
 
-  /** The rule id and message for a removed parameter name (query string or body), or null. */
+  /** The rule for a removed parameter name (query string or body), or null. */
   removedRuleFor(name: string): RemovedRule | null {
     return this.isRemovedKey(name) ? (this.removedByName.get(name.toLowerCase()) ?? null) : null;
   }
 
   removedError(rule: RemovedRule, where: string): GatewayError {
-    const message = rule.id === 'service-removed' ? SERVICE_REMOVED_MESSAGE : `The ${rule.name} parameter was removed in User Management V4.`;
-    return new GatewayError('SERVICE_PARAMETER_REMOVED', message, { detail: `${rule.id} in ${where}` });
+    return new GatewayError(rule.code, rule.message, { detail: `${rule.id} in ${where}` });
   }
 
   /**
-   * A legacy request body, as text → V4 body: parsed (INVALID_JSON), checked for removed fields at
-   * any depth in the same walk, translated. The request path uses this.
+   * A legacy request body, as text → V4 body: parsed (INVALID_JSON), checked for removed fields
+   * at any depth in the same walk (their rule's error), translated (CONFLICTING_FIELDS when a
+   * body sets a field under both names with different values).
    */
-  parseRequest(text: string): RequestTranslation {
+  requestToV4(text: string): RequestTranslation {
     const { body, flagged } = parseJsonObjectFlagging(text, this.removed.length > 0 ? this.isRemovedKey : null);
     if (flagged !== null) throw this.removedError(this.removedRuleFor(flagged) as RemovedRule, 'body');
-    return this.translateMoves(body);
-  }
-
-  /** Legacy request body → V4 body. Throws SERVICE_PARAMETER_REMOVED or CONFLICTING_FIELDS. */
-  toV4(body: JsonObject): RequestTranslation {
-    if (this.removed.length > 0) {
-      const found = findKey(body, this.isRemovedKey);
-      if (found !== null) throw this.removedError(this.removedRuleFor(found) as RemovedRule, 'body');
-    }
-    return this.translateMoves(body);
-  }
-
-  private translateMoves(body: JsonObject): RequestTranslation {
-    let out = body;
     const applied: string[] = [];
     for (const rule of this.moves) {
-      const legacyValue = getPath(out, rule.legacy);
+      const legacyValue = getPath(body, rule.legacy);
       if (legacyValue === undefined) continue;
-      const v4Value = getPath(out, rule.v4);
+      const v4Value = getPath(body, rule.v4);
       if (v4Value !== undefined && !jsonEqual(legacyValue, v4Value)) {
         throw new GatewayError(
           'CONFLICTING_FIELDS',
           `The body sets both ${rule.legacy.join('.')} and ${rule.v4.join('.')} to different values; send only ${rule.legacy.join('.')}.`,
         );
       }
-      out = setPath(deletePath(out, rule.legacy), rule.v4, legacyValue, rule);
+      deletePath(body, rule.legacy);
+      setPath(body, rule.v4, legacyValue, () => new GatewayError('CONFLICTING_FIELDS', `The body's ${rule.v4.join('.')} must sit in an object for rule ${rule.id}.`));
       applied.push(rule.id);
     }
-    return { body: out, applied };
-  }
-
-  /** V4 body (a user) → legacy body. */
-  toLegacy(body: JsonObject): JsonObject {
-    let out = body;
-    for (const rule of this.removed) {
-      if (getPath(out, rule.legacy) !== undefined) out = deletePath(out, rule.legacy);
-    }
-    for (const rule of this.moves) {
-      const v4Value = getPath(out, rule.v4);
-      if (v4Value === undefined) continue;
-      out = setPath(deletePath(out, rule.v4), rule.legacy, v4Value, rule);
-    }
-    return out;
+    return { body, applied };
   }
 
   /**
-   * As toLegacy, but changes `body` itself (and returns it): for V4 answers the gateway parsed
-   * and nobody else holds, the pages of a streamed list. Copying each user there cost memory, not
-   * time: a 100,000-user list grew V8's old space to ~52 MB of garbage with copies against ~16 MB
-   * in place (peak RSS ~150 → ~122 MB), at the same CPU per page.
+   * A V4 user → the legacy user, in place (the answer was parsed for this call alone). A V4
+   * answer that cannot take the legacy shape is V4's fault: UPSTREAM_ERROR, never a client's 400.
    */
-  toLegacyInPlace(body: JsonObject): JsonObject {
-    for (const rule of this.removed) deletePathInPlace(body, rule.legacy);
+  toLegacy(body: JsonObject): JsonObject {
+    for (const rule of this.removed) deletePath(body, rule.legacy);
     for (const rule of this.moves) {
       const v4Value = getPath(body, rule.v4);
       if (v4Value === undefined) continue;
-      deletePathInPlace(body, rule.v4);
-      setPathInPlace(body, rule.legacy, v4Value, rule);
+      deletePath(body, rule.v4);
+      setPath(body, rule.legacy, v4Value, () =>
+        new GatewayError('UPSTREAM_ERROR', 'V4 answered with a user the gateway cannot translate; try again later.', { detail: `V4 user cannot take rule ${rule.id}` }),
+      );
     }
     return body;
   }
@@ -148,20 +131,20 @@ export class FieldRules {
  * Removes the field at `path` from `body` itself; containers left empty by the removal go too
  * (a container that was empty before stays). True when something was removed.
  */
-function deletePathInPlace(body: JsonObject, path: readonly string[]): boolean {
+function deletePath(body: JsonObject, path: readonly string[]): boolean {
   const [head, ...rest] = path;
   if (head === undefined || !Object.prototype.hasOwnProperty.call(body, head)) return false;
   if (rest.length > 0) {
     const child = body[head];
-    if (!isJsonObject(child) || !deletePathInPlace(child, rest)) return false;
+    if (!isJsonObject(child) || !deletePath(child, rest)) return false;
     if (Object.keys(child).length > 0) return true;
   }
   delete body[head];
   return true;
 }
 
-/** Sets `value` at `path` in `body` itself, creating objects on the way. */
-function setPathInPlace(body: JsonObject, path: readonly string[], value: JsonValue, rule: { id: string }): void {
+/** Sets `value` at `path` in `body` itself, creating objects on the way; `blocked` when a non-object is in the way. */
+function setPath(body: JsonObject, path: readonly string[], value: JsonValue, blocked: () => GatewayError): void {
   const [head, ...rest] = path;
   if (head === undefined) return;
   if (rest.length === 0) {
@@ -169,11 +152,9 @@ function setPathInPlace(body: JsonObject, path: readonly string[], value: JsonVa
     return;
   }
   const existing = Object.prototype.hasOwnProperty.call(body, head) ? body[head] : undefined;
-  if (existing !== undefined && !isJsonObject(existing)) {
-    throw new GatewayError('CONFLICTING_FIELDS', `The body's ${head} must be an object for rule ${rule.id}.`);
-  }
+  if (existing !== undefined && !isJsonObject(existing)) throw blocked();
   const child = existing ?? {};
-  setPathInPlace(child, rest, value, rule);
+  setPath(child, rest, value, blocked);
   if (existing === undefined) setOwn(body, head, child);
 }
 
@@ -195,48 +176,4 @@ function getPath(body: JsonObject, path: readonly string[]): JsonValue | undefin
     current = current[key];
   }
   return current;
-}
-
-/** A copy of `body` without the field at `path`; containers left empty by the removal go too. */
-function deletePath(body: JsonObject, path: readonly string[]): JsonObject {
-  const [head, ...rest] = path;
-  if (head === undefined || !Object.prototype.hasOwnProperty.call(body, head)) return body;
-  if (rest.length === 0) return without(body, head);
-  const child = body[head];
-  if (!isJsonObject(child)) return body;
-  const newChild = deletePath(child, rest);
-  if (Object.keys(newChild).length === 0) return without(body, head);
-  return { ...body, [head]: newChild };
-}
-
-/**
- * A copy of `body` without `key`, built key by key: `delete` would turn the copy into a slow
- * dictionary-mode object that JSON.stringify then handles more slowly.
- */
-function without(body: JsonObject, key: string): JsonObject {
-  const copy: JsonObject = {};
-  for (const name of Object.keys(body)) {
-    if (name === key) continue;
-    // An own `__proto__` key (JSON.parse makes them) must stay a key, not become the prototype.
-    if (name === '__proto__') Object.defineProperty(copy, name, { value: body[name], enumerable: true, writable: true, configurable: true });
-    else copy[name] = body[name] as JsonValue;
-  }
-  return copy;
-}
-
-/** A copy of `body` with `value` at `path`, creating objects on the way. */
-function setPath(body: JsonObject, path: readonly string[], value: JsonValue, rule: { id: string }): JsonObject {
-  const [head, ...rest] = path;
-  if (head === undefined) return body;
-  const copy: JsonObject = { ...body };
-  if (rest.length === 0) {
-    copy[head] = value;
-    return copy;
-  }
-  const child = body[head];
-  if (child !== undefined && !isJsonObject(child)) {
-    throw new GatewayError('CONFLICTING_FIELDS', `The body's ${head} must be an object for rule ${rule.id}.`);
-  }
-  copy[head] = setPath(child ?? {}, rest, value, rule);
-  return copy;
 }

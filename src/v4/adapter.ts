@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors';
+import { normaliseEmail } from '../translation/email';
 import { isJsonObject, type JsonObject } from '../translation/json';
 
 /**
@@ -16,25 +17,32 @@ export function v4Authorization(apiKey: string): string {
   return `Apikey ${apiKey}`;
 }
 
+/** The path template of one user: `{user_id}` is filled in as one percent-encoded segment. */
+export const V4_USER_PATH = `${V4_USERS_PATH}/{user_id}`;
+
+/** A V4 path template with its `{user_id}` filled in. */
+export function expandV4Path(template: string, userId: string | undefined): string {
+  return userId === undefined ? template : template.replace('{user_id}', encodeURIComponent(userId));
+}
+
 export function v4UserPath(userId: string): string {
-  return `${V4_USERS_PATH}/${encodeURIComponent(userId)}`;
+  return expandV4Path(V4_USER_PATH, userId);
 }
 
 export function v4LookupPath(normalisedEmail: string): string {
   return `${V4_USERS_PATH}?email=${encodeURIComponent(normalisedEmail)}&limit=${LOOKUP_LIMIT}`;
 }
 
+/** A query of the index: filters by their V4 names (in the order given), and paging. */
 export interface IndexQuery {
-  email?: string;
-  externalId?: string;
-  offset?: number;
-  limit?: number;
+  readonly filters?: ReadonlyArray<readonly [string, string]>;
+  readonly offset?: number;
+  readonly limit?: number;
 }
 
 export function v4IndexPath(query: IndexQuery): string {
   const parts: string[] = [];
-  if (query.email !== undefined) parts.push(`email=${encodeURIComponent(query.email)}`);
-  if (query.externalId !== undefined) parts.push(`external_id=${encodeURIComponent(query.externalId)}`);
+  for (const [name, value] of query.filters ?? []) parts.push(`${name}=${encodeURIComponent(value)}`);
   if (query.offset !== undefined) parts.push(`offset=${query.offset}`);
   if (query.limit !== undefined) parts.push(`limit=${query.limit}`);
   return parts.length === 0 ? V4_USERS_PATH : `${V4_USERS_PATH}?${parts.join('&')}`;
@@ -82,4 +90,10 @@ export function readUserEmail(user: JsonObject): string | undefined {
   const contact = user.contact_details;
   if (!isJsonObject(contact)) return undefined;
   return typeof contact.email === 'string' ? contact.email : undefined;
+}
+
+/** The user's email in the form the gateway compares and caches emails in. */
+export function readUserNormalisedEmail(user: JsonObject): string | undefined {
+  const email = readUserEmail(user);
+  return email === undefined ? undefined : normaliseEmail(email);
 }

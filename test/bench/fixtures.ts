@@ -1,6 +1,5 @@
 /** What the bench scenarios send, shared by bench.ts and profile.ts. */
 import type { FieldRules } from '../../src/translation/field-rules';
-import { parseJsonObject } from '../../src/translation/json';
 
 export const V4_USERS = '/api/user/management/v4/users';
 export const LEGACY_USERS = '/api/management/user';
@@ -25,5 +24,5 @@ export function putBodies(rules: FieldRules, i: number): { legacy: string; v4: s
     user_flags: ['LICENSE_PURCHASE_RESTRICTED'],
     contact_details: { telephone_number_E123: '+44 20 7946 0958' },
   });
-  return { legacy, v4: JSON.stringify(rules.toV4(parseJsonObject(legacy)).body) };
+  return { legacy, v4: JSON.stringify(rules.requestToV4(legacy).body) };
 }

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config/load';
-import { buildBlockList, clientAddress, inList, normaliseAddress } from '../../src/http/client-address';
+import { buildAddressList, clientAddress, inList, normaliseAddress } from '../../src/http/client-address';
 
 describe('normaliseAddress', () => {
   it.each<[string, string]>([
@@ -17,7 +17,7 @@ describe('normaliseAddress', () => {
 });
 
 describe('inList', () => {
-  const list = buildBlockList(['127.0.0.1/32', '::1/128', '10.0.0.0/8', '2001:db8::/32', '192.168.1.5', 'fd00::7']);
+  const list = buildAddressList(['127.0.0.1/32', '::1/128', '10.0.0.0/8', '2001:db8::/32', '192.168.1.5', 'fd00::7']);
 
   it.each<[string, boolean]>([
     ['127.0.0.1', true],
@@ -48,7 +48,7 @@ describe('inList', () => {
   });
 
   it('the default ALLOW_CIDRS admits loopback only', () => {
-    const allow = buildBlockList(loadConfig({ env: {} }).allowCidrs);
+    const allow = buildAddressList(loadConfig({ env: {} }).allowCidrs);
     expect(inList(allow, '127.0.0.1')).toBe(true);
     expect(inList(allow, '::1')).toBe(true);
     expect(inList(allow, '::ffff:127.0.0.1')).toBe(true);
@@ -58,13 +58,13 @@ describe('inList', () => {
   });
 
   it('an empty list admits no one', () => {
-    const empty = buildBlockList([]);
+    const empty = buildAddressList([]);
     expect(inList(empty, '127.0.0.1')).toBe(false);
     expect(inList(empty, '::1')).toBe(false);
   });
 
   // Was a bug (fixed): ALLOW_CIDRS / TRUSTED_PROXIES accept an IPv4-mapped IPv6 CIDR such as
-  // `::ffff:10.0.0.0/104` (schema.ts isCidr: an IPv6 address, prefix <= 128), but buildBlockList
+  // `::ffff:10.0.0.0/104` (schema.ts isCidr: an IPv6 address, prefix <= 128), but buildAddressList
   // normalises the address to IPv4 (`10.0.0.0`) while keeping the IPv6 prefix 104, and
   // BlockList.addSubnet throws RangeError ERR_OUT_OF_RANGE ("must be >= 0 && <= 32. Received 104").
   // So a setting that loadConfig accepted crashes createApp (src/app.ts) instead of working (or being
@@ -76,13 +76,13 @@ describe('inList', () => {
   ])('an IPv4-mapped CIDR accepted by loadConfig (%s) builds a list that admits %s', (cidr, address) => {
     const config = loadConfig({ env: { ALLOW_CIDRS: cidr } });
     expect(config.allowCidrs).toEqual([cidr]);
-    const list = buildBlockList(config.allowCidrs);
+    const list = buildAddressList(config.allowCidrs);
     expect(inList(list, address)).toBe(true);
   });
 });
 
 describe('clientAddress', () => {
-  const proxies = buildBlockList(['10.0.0.0/8', 'fd00::/8']);
+  const proxies = buildAddressList(['10.0.0.0/8', 'fd00::/8']);
 
   it.each<[string, string, string | undefined, string]>([
     ['no trusted proxies configured: XFF ignored', '203.0.113.9', '198.51.100.7', '203.0.113.9'],

@@ -1,16 +1,25 @@
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config/load';
 import type { FieldRuleConfig } from '../../src/config/schema';
-import { GatewayError, SERVICE_REMOVED_MESSAGE } from '../../src/errors';
+import { GatewayError } from '../../src/errors';
 import { FieldRules } from '../../src/translation/field-rules';
 import { findKey, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from '../../src/translation/json';
-import { deepFreeze, gatewayErrorOf } from './helpers';
+import { gatewayErrorOf } from './helpers';
 
 const CID_RULE = 'cid-is-external-id';
 const EMAIL_RULE = 'email-is-contact-details-email';
 
 /** The rule table every deployment starts with: config/default.json, through the real loader. */
 const rules = new FieldRules(loadConfig({ env: {} }).fieldRules);
+
+/** The contract's message for `service` (LEGACY-CONTRACT.md), carried by the default rule table. */
+const SERVICE_REMOVED_MESSAGE =
+  'The service parameter was removed in User Management V4; manage licenses with the Licenses v4 API (/api/license/v4/users/{user_id}).';
+
+/** A legacy body through the request translator, which takes the body as the text it came as. */
+function toV4(table: FieldRules, body: JsonObject): ReturnType<FieldRules['requestToV4']> {
+  return table.requestToV4(JSON.stringify(body));
+}
 
 function rule(id: string, legacy: string, v4: string | null): FieldRuleConfig {
   return { id, description: `test rule ${id}`, legacy, v4 };
@@ -27,7 +36,7 @@ describe('FieldRules built from config/default.json', () => {
   });
 });
 
-describe('FieldRules.toV4 (legacy request body → V4)', () => {
+describe('FieldRules.requestToV4 (legacy request body → V4)', () => {
   interface RequestCase {
     name: string;
     legacy: JsonObject;
@@ -130,13 +139,13 @@ describe('FieldRules.toV4 (legacy request body → V4)', () => {
       applied: [],
     },
   ])('$name', ({ legacy, v4, applied }) => {
-    const result = rules.toV4(legacy);
+    const result = toV4(rules, legacy);
     expect(result.body).toEqual(v4);
     expect(result.applied).toEqual(applied);
   });
 
   it('never leaves the legacy names cid or email at the top of the V4 body', () => {
-    const { body } = rules.toV4({ cid: 'c', email: 'e@x.y', name: 'n' });
+    const { body } = toV4(rules, { cid: 'c', email: 'e@x.y', name: 'n' });
     expect(Object.keys(body).sort()).toEqual(['contact_details', 'external_id', 'name']);
   });
 
@@ -162,7 +171,7 @@ describe('FieldRules.toV4 (legacy request body → V4)', () => {
       mentions: ['email', 'contact_details.email'],
     },
   ])('both sides of a rule with different values → CONFLICTING_FIELDS ($name)', ({ legacy, mentions }) => {
-    const err = gatewayErrorOf(() => rules.toV4(legacy), 'CONFLICTING_FIELDS');
+    const err = gatewayErrorOf(() => toV4(rules, legacy), 'CONFLICTING_FIELDS');
     for (const field of mentions) expect(err.message).toContain(field);
   });
 
@@ -171,7 +180,7 @@ describe('FieldRules.toV4 (legacy request body → V4)', () => {
     ['an array', { email: 'a@example.com', contact_details: [{ email: 'a@example.com' }] }],
     ['null', { email: 'a@example.com', contact_details: null }],
   ])('an email beside a contact_details that is %s → CONFLICTING_FIELDS', (_what, legacy) => {
-    gatewayErrorOf(() => rules.toV4(legacy), 'CONFLICTING_FIELDS');
+    gatewayErrorOf(() => toV4(rules, legacy), 'CONFLICTING_FIELDS');
   });
 
   it.each<[string, JsonObject]>([
@@ -189,22 +198,15 @@ describe('FieldRules.toV4 (legacy request body → V4)', () => {
     ['after other keys inside an array item', { items: [{ a: 1 }, { b: 2, service: 3 }] }],
     ['beside conflicting fields (service wins)', { cid: 'a', external_id: 'b', service: 'x' }],
   ])('service %s → SERVICE_PARAMETER_REMOVED', (_where, legacy) => {
-    const err = gatewayErrorOf(() => rules.toV4(legacy), 'SERVICE_PARAMETER_REMOVED');
+    const err = gatewayErrorOf(() => toV4(rules, legacy), 'SERVICE_PARAMETER_REMOVED');
     expect(err.message).toBe(SERVICE_REMOVED_MESSAGE);
     expect(err.message).toContain('/api/license/v4/users/{user_id}');
   });
 
-  it.each<JsonObject>([
-    { cid: 'CUST-1', email: 'jane@example.com', contact_details: { telephone_number_E123: '+1' }, user_flags: ['x'] },
-    { cid: 'CUST-1', external_id: 'CUST-1' },
-    { email: 'jane@example.com', contact_details: { email: 'jane@example.com' } },
-  ])('does not mutate its input (%j)', (legacy) => {
-    const before = structuredClone(legacy);
-    // Frozen: any write into the input (at any depth) would throw in strict mode.
-    const frozen = deepFreeze(legacy);
-    const { body } = rules.toV4(frozen);
-    expect(frozen).toEqual(before);
-    expect(body).not.toBe(frozen);
+  it('translates the body it parsed, in place, and says which rules applied', () => {
+    const result = rules.requestToV4('{"name":"n","cid":"C1"}');
+    expect(JSON.stringify(result.body)).toBe('{"name":"n","external_id":"C1"}');
+    expect(result.applied).toEqual([CID_RULE]);
   });
 });
 
@@ -267,46 +269,40 @@ describe('FieldRules.toLegacy (V4 user → legacy body)', () => {
     },
     { name: 'a body without rule fields is unchanged', v4: { id: 'u1', name: 'n' }, legacy: { id: 'u1', name: 'n' } },
   ])('$name', ({ v4, legacy }) => {
-    const result = rules.toLegacy(v4);
+    const result = rules.toLegacy(structuredClone(v4));
     expect(result).toEqual(legacy);
     expect(result).not.toHaveProperty('external_id');
     expect(result).not.toHaveProperty(['contact_details', 'email']);
     expect(result).not.toHaveProperty('service');
-    // The in-place variant (list pages) writes the very same JSON, key order included.
-    const owned = structuredClone(v4);
-    const inPlace = rules.toLegacyInPlace(owned);
-    expect(inPlace).toBe(owned);
-    expect(JSON.stringify(inPlace)).toBe(JSON.stringify(result));
   });
 
   // Tables with nested paths on both sides, which the default table does not have.
   const nested = new FieldRules([rule('gone', 'meta.secret', null), rule('moved', 'profile.ref', 'ids.profile')]);
-  it.each<JsonObject>([
-    { meta: { secret: 's', other: 1 } },
-    { meta: { secret: 's' } },
-    { meta: {} },
-    { meta: 'not an object' },
-    { ids: { profile: 'p' } },
-    { ids: { profile: 'p', other: 2 }, profile: { name: 'n' } },
-    { ids: {}, profile: {} },
-    { ids: { profile: null }, meta: { secret: null } },
-  ])('in place and by copy agree on nested paths: %j', (v4) => {
-    const copied = nested.toLegacy(v4);
-    expect(JSON.stringify(nested.toLegacyInPlace(structuredClone(v4)))).toBe(JSON.stringify(copied));
+  it.each<[JsonObject, JsonObject]>([
+    [{ meta: { secret: 's', other: 1 } }, { meta: { other: 1 } }],
+    [{ meta: { secret: 's' } }, {}],
+    [{ meta: {} }, { meta: {} }],
+    [{ meta: 'not an object' }, { meta: 'not an object' }],
+    [{ ids: { profile: 'p' } }, { profile: { ref: 'p' } }],
+    [{ ids: { profile: 'p', other: 2 }, profile: { name: 'n' } }, { ids: { other: 2 }, profile: { name: 'n', ref: 'p' } }],
+    [{ ids: {}, profile: {} }, { ids: {}, profile: {} }],
+    [{ ids: { profile: null }, meta: { secret: null } }, { profile: { ref: null } }],
+  ])('nested paths on both sides: %j → %j', (v4, legacy) => {
+    expect(JSON.stringify(nested.toLegacy(v4))).toBe(JSON.stringify(legacy));
   });
 
-  it('in place and by copy refuse the same answer: a legacy container that is not an object', () => {
-    const v4: JsonObject = { ids: { profile: 'p' }, profile: 'a string' };
-    gatewayErrorOf(() => nested.toLegacy(v4), 'CONFLICTING_FIELDS');
-    gatewayErrorOf(() => nested.toLegacyInPlace(structuredClone(v4)), 'CONFLICTING_FIELDS');
+  it('a V4 answer that cannot take the legacy shape is UPSTREAM_ERROR, never a client 400', () => {
+    gatewayErrorOf(() => nested.toLegacy({ ids: { profile: 'p' }, profile: 'a string' }), 'UPSTREAM_ERROR');
   });
 
-  it('does not mutate its input', () => {
+  it('a request whose V4 container is not an object is the client\'s CONFLICTING_FIELDS', () => {
+    gatewayErrorOf(() => toV4(nested, { profile: { ref: 'p' }, ids: 'a string' }), 'CONFLICTING_FIELDS');
+  });
+
+  it('translates in place: the answer handed in is the answer handed back', () => {
     const v4: JsonObject = { external_id: 'C', contact_details: { email: 'a@b.c', telephone_number_E123: '+1' }, service: 'x' };
-    const before = structuredClone(v4);
-    const frozen = deepFreeze(v4);
-    rules.toLegacy(frozen);
-    expect(frozen).toEqual(before);
+    expect(rules.toLegacy(v4)).toBe(v4);
+    expect(v4).toEqual({ cid: 'C', email: 'a@b.c', contact_details: { telephone_number_E123: '+1' } });
   });
 });
 
@@ -328,9 +324,9 @@ describe('FieldRules constructor rejects rule tables that cannot work', () => {
   it('accepts the default table and a table with only a removed field', () => {
     expect(() => new FieldRules(loadConfig({ env: {} }).fieldRules)).not.toThrow();
     const removedOnly = new FieldRules([rule('fax-removed', 'fax', null)]);
-    const err = gatewayErrorOf(() => removedOnly.toV4({ a: { FAX: 1 } }), 'SERVICE_PARAMETER_REMOVED');
+    const err = gatewayErrorOf(() => toV4(removedOnly, { a: { FAX: 1 } }), 'SERVICE_PARAMETER_REMOVED');
     expect(err.message).toBe('The fax parameter was removed in User Management V4.');
-    expect(removedOnly.toV4({ service: 1 }).body).toEqual({ service: 1 });
+    expect(toV4(removedOnly, { service: 1 }).body).toEqual({ service: 1 });
   });
 });
 
@@ -445,23 +441,24 @@ describe('FieldRules round trip (property)', () => {
       return proto === undefined ? text : `{"__proto__":${JSON.stringify(proto)}${text === '{}' ? '' : ','}${text.slice(1)}`;
     });
 
-  it('toLegacyInPlace writes what toLegacy writes, or fails the same way, for any V4 answer', () => {
-    const outcome = (translate: () => JsonObject): string => {
-      try {
-        return JSON.stringify(translate());
-      } catch (err) {
-        return err instanceof GatewayError ? `error ${err.code}` : `unexpected ${String(err)}`;
-      }
-    };
+  it('toLegacy leaves no V4 name behind, or fails as UPSTREAM_ERROR, for any V4 answer', () => {
     let withProto = 0;
     fc.assert(
       fc.property(v4AnswerText, (text) => {
         if (text.startsWith('{"__proto__"')) withProto += 1;
-        const copied = outcome(() => rules.toLegacy(JSON.parse(text) as JsonObject));
-        const inPlace = outcome(() => rules.toLegacyInPlace(JSON.parse(text) as JsonObject));
-        expect(inPlace).toBe(copied);
-        // Neither ever turns an own `__proto__` key into the object's prototype.
-        if (!copied.startsWith('error')) expect(Object.getPrototypeOf(rules.toLegacyInPlace(JSON.parse(text) as JsonObject))).toBe(Object.prototype);
+        let legacy: JsonObject;
+        try {
+          legacy = rules.toLegacy(JSON.parse(text) as JsonObject);
+        } catch (err) {
+          expect(err instanceof GatewayError ? err.code : String(err)).toBe('UPSTREAM_ERROR');
+          return;
+        }
+        expect(Object.hasOwn(legacy, 'external_id')).toBe(false);
+        expect(Object.hasOwn(legacy, 'service')).toBe(false);
+        const contact = legacy.contact_details;
+        expect(isJsonObject(contact) && Object.hasOwn(contact, 'email')).toBe(false);
+        // An own `__proto__` key never becomes the object's prototype.
+        expect(Object.getPrototypeOf(legacy)).toBe(Object.prototype);
       }),
       { seed: 42, numRuns: 1000 },
     );
@@ -471,14 +468,12 @@ describe('FieldRules round trip (property)', () => {
   it('legacy → V4 → legacy gives back the same body', () => {
     fc.assert(
       fc.property(legacyBody, (body) => {
-        const before = structuredClone(body);
-        const v4 = rules.toV4(body).body;
+        const v4 = toV4(rules, body).body;
         expect(v4).not.toHaveProperty('cid');
         expect(v4).not.toHaveProperty('email');
         const back = rules.toLegacy(v4);
         expect(jsonEqual(back, body)).toBe(true);
         expect(back).toEqual(body);
-        expect(body).toEqual(before);
       }),
       { seed: 42, numRuns: 300 },
     );

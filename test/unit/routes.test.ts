@@ -1,4 +1,4 @@
-import { isLegacyPath, LEGACY_COLLECTION_PATH, LEGACY_ROUTES, legacyLocation, matchLegacyPath, type LegacyRouteId } from '../../src/translation/routes';
+import { LEGACY_COLLECTION_PATH, LEGACY_ROUTE_TABLE, legacyLocation, matchLegacyPath, type LegacyRouteId } from '../../src/translation/routes';
 
 const COLLECTION = '/api/management/user';
 const ITEM = '/api/management/user/jane%2Bnews%40example.com';
@@ -12,7 +12,7 @@ describe('matchLegacyPath on the collection', () => {
     ['POST', 'create-user', false],
   ])('%s → route %s (head %s)', (method, id, head) => {
     const match = matchLegacyPath(method, COLLECTION);
-    expect(match).toEqual({ kind: 'route', route: expect.objectContaining({ id, template: COLLECTION }), head, emailSegment: null });
+    expect(match).toEqual({ kind: 'route', route: expect.objectContaining({ id, template: COLLECTION }), head, emailSegment: null, template: COLLECTION });
   });
 
   it.each(['PUT', 'DELETE', 'PATCH', 'TRACE', 'CONNECT', 'PROPFIND', 'get'])('%s → 405 with Allow', (method) => {
@@ -45,6 +45,7 @@ describe('matchLegacyPath on an item', () => {
       route: expect.objectContaining({ id, template: TEMPLATE }),
       head,
       emailSegment: 'jane%2Bnews%40example.com',
+      template: TEMPLATE,
     });
   });
 
@@ -64,8 +65,8 @@ describe('matchLegacyPath on an item', () => {
     ['/api/management/user/jane+news@example.com', 'jane+news@example.com'],
   ])('everything after the prefix is the (undecoded) email segment: %s', (path, segment) => {
     const match = matchLegacyPath('GET', path);
-    expect(match.kind).toBe('route');
-    if (match.kind === 'route') {
+    expect(match?.kind).toBe('route');
+    if (match?.kind === 'route') {
       expect(match.route.id).toBe('get-user');
       expect(match.emailSegment).toBe(segment);
     }
@@ -83,19 +84,23 @@ describe('matchLegacyPath with method names from Object.prototype', () => {
   });
 });
 
-describe('LEGACY_ROUTES', () => {
-  it('lists the five routes of the contract with their V4 counterparts', () => {
-    expect(LEGACY_ROUTES.map((route) => [route.id, route.template, route.v4.split(' ').slice(0, 2).join(' ')])).toEqual([
-      ['list-users', COLLECTION, 'GET /api/user/management/v4/users'],
-      ['create-user', COLLECTION, 'POST /api/user/management/v4/users'],
-      ['get-user', '/api/management/user/{email}', 'GET /api/user/management/v4/users/{user_id}'],
-      ['update-user', '/api/management/user/{email}', 'PATCH /api/user/management/v4/users/{user_id}'],
-      ['delete-user', '/api/management/user/{email}', 'DELETE /api/user/management/v4/users/{user_id}'],
+describe('LEGACY_ROUTE_TABLE', () => {
+  it('lists the five routes of the contract with their V4 calls (the ones V4Api makes)', () => {
+    expect(LEGACY_ROUTE_TABLE.map((route) => [route.id, route.template, `${route.v4.method} ${route.v4.path}`, route.takesBody])).toEqual([
+      ['list-users', COLLECTION, 'GET /api/user/management/v4/users', false],
+      ['create-user', COLLECTION, 'POST /api/user/management/v4/users', true],
+      ['get-user', '/api/management/user/{email}', 'GET /api/user/management/v4/users/{user_id}', false],
+      ['update-user', '/api/management/user/{email}', 'PATCH /api/user/management/v4/users/{user_id}', true],
+      ['delete-user', '/api/management/user/{email}', 'DELETE /api/user/management/v4/users/{user_id}', false],
     ]);
+  });
+
+  it('maps the list filter cid to V4 external_id, and email to email', () => {
+    expect(LEGACY_ROUTE_TABLE.find((route) => route.id === 'list-users')?.v4.query).toEqual({ email: 'email', cid: 'external_id' });
   });
 });
 
-describe('isLegacyPath', () => {
+describe('matchLegacyPath tells legacy paths from the rest', () => {
   it.each<[string, boolean]>([
     [LEGACY_COLLECTION_PATH, true],
     ['/api/management/user/', true],
@@ -111,7 +116,7 @@ describe('isLegacyPath', () => {
     ['', false],
     ['api/management/user', false],
   ])('%j → %s', (path, expected) => {
-    expect(isLegacyPath(path)).toBe(expected);
+    expect(matchLegacyPath('GET', path) !== null).toBe(expected);
   });
 });
 

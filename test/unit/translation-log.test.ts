@@ -5,6 +5,7 @@ const state: RequestState = {
   requestId: 'r-1',
   startedAt: performance.now(),
   clientAddress: '127.0.0.1',
+  admitted: true,
   authorization: 'Apikey never-logged-key',
   credential: 'fp',
   record: { route: 'get-user', legacyMethod: 'GET', legacyPath: '/api/management/user/{email}', rules: [], v4Calls: 1, v4Status: 200 },

@@ -3,10 +3,10 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin, type Plugin } from 'http-proxy-middleware';
 import { GatewayError } from '../errors';
-import { sendJson } from './respond';
+import { UpstreamFailure } from '../v4/client';
 import { stateOf, type RequestState } from './request-state';
 
-export interface ForwarderOptions {
+export interface PassThroughOptions {
   readonly target: string;
   /** Deadline for the upstream's answer to begin. */
   readonly timeoutMs: number;
@@ -17,6 +17,8 @@ export interface ForwarderOptions {
    * gets the request as it came.
    */
   readonly isV4: boolean;
+  /** The gateway's one error writer: a failed upstream is answered as every other error is. */
+  readonly writeError: (err: unknown, req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
 
 const timedOut = new WeakSet<http.IncomingMessage>();
@@ -33,9 +35,9 @@ function requireState(res: http.ServerResponse): RequestState {
 /**
  * An unchanged pass-through (V4 endpoints, the legacy backend) with http-proxy-middleware:
  * streamed both ways, keep-alive sockets, never following redirects, a deadline on the
- * upstream's first byte, and failures answered with the contract's envelope.
+ * upstream's first byte, and failures answered by the gateway's error writer.
  */
-export function createForwarder(options: ForwarderOptions): { handler: ForwardHandler; close: () => void } {
+export function createPassThrough(options: PassThroughOptions): { handler: ForwardHandler; close: () => void } {
   const secure = options.target.startsWith('https:');
   const agent = secure
     ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' })
@@ -75,18 +77,18 @@ export function createForwarder(options: ForwarderOptions): { handler: ForwardHa
           return;
         }
         const state = requireState(response);
+        const code = (err as NodeJS.ErrnoException).code ?? err.message;
         if (response.headersSent) {
-          state.record.reason = `upstream failed mid-answer: ${(err as NodeJS.ErrnoException).code ?? err.message}`;
+          state.record.reason = `upstream failed mid-answer: ${code}`;
           response.destroy();
           return;
         }
-        const error = timedOut.has(req)
-          ? new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time; try again later.')
-          : new GatewayError('UPSTREAM_ERROR', 'The upstream could not be reached or answered badly; try again later.');
-        state.record.errorCode = error.code;
-        state.record.upstreamFailure = timedOut.has(req) ? 'timeout' : 'connect';
-        state.record.reason = `${(err as NodeJS.ErrnoException).code ?? err.message}`;
-        sendJson(response, error.status, { error: { code: error.code, message: error.message, request_id: state.requestId } });
+        const timeout = timedOut.has(req);
+        const failure = new UpstreamFailure(timeout ? 'timeout' : 'connect', true, code);
+        const error = timeout
+          ? new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time; try again later.', { detail: code, cause: failure })
+          : new GatewayError('UPSTREAM_ERROR', 'The upstream could not be reached or answered badly; try again later.', { detail: code, cause: failure });
+        options.writeError(error, req, response);
       },
     },
   });

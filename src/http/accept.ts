@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { GatewayConfig } from '../config/load';
+import { GatewayError } from '../errors';
+import { FingerprintMemo } from '../resolution/credential-fingerprint';
+import { buildAddressList, clientAddress, inList } from './client-address';
+import { authorizationFor } from './credentials';
+import { attachState, type RequestState } from './request-state';
+
+/** Told about every call once it is over (the log line, metrics, the migration report). */
+export type CallObserver = (state: RequestState, legacyStatus: number, completed: boolean) => void;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+interface Caller {
+  readonly address: string;
+  readonly allowed: boolean;
+}
+
+/**
+ * The first stage of every call: its request id (the caller's if well-formed), the credentials
+ * V4 will get and their fingerprint, where the caller is, and the observers told when the call
+ * is over, whatever happened. Whether the caller may call is decided here but refused by `admit`,
+ * after dispatch has marked a legacy call as one (so a refused legacy call still carries the
+ * deprecation headers).
+ */
+export function createAccept(config: GatewayConfig, observers: readonly CallObserver[]): (req: IncomingMessage, res: ServerResponse) => RequestState {
+  const fingerprints = new FingerprintMemo();
+  const allowList = buildAddressList(config.allowCidrs);
+  const trustedProxies = config.trustedProxies.length === 0 ? null : buildAddressList(config.trustedProxies);
+  /** Decided once per connection, unless X-Forwarded-For counts (it may change per request). */
+  const connections = new WeakMap<Socket, Caller>();
+  const callerOf = (req: IncomingMessage): Caller => {
+    const peer = req.socket.remoteAddress ?? '';
+    if (trustedProxies !== null && inList(trustedProxies, peer)) {
+      const address = clientAddress(peer, req.headers['x-forwarded-for'] as string | undefined, trustedProxies);
+      return { address, allowed: inList(allowList, address) };
+    }
+    let known = connections.get(req.socket);
+    if (known === undefined) {
+      const address = clientAddress(peer, undefined, null);
+      known = { address, allowed: inList(allowList, address) };
+      connections.set(req.socket, known);
+    }
+    return known;
+  };
+  const accept = (req: IncomingMessage, res: ServerResponse): RequestState => {
+    const incomingId = req.headers['x-request-id'];
+    const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const authorization = authorizationFor(req, config.v4ApiKey);
+    const caller = callerOf(req);
+    const state: RequestState = {
+      requestId,
+      startedAt: performance.now(),
+      clientAddress: caller.address,
+      admitted: caller.allowed,
+      authorization,
+      credential: authorization === null ? undefined : fingerprints.of(authorization),
+      record: { route: 'unknown-route', legacyMethod: req.method ?? '', legacyPath: 'other', rules: [], v4Calls: 0 },
+    };
+    attachState(res, state);
+    res.once('close', () => {
+      // A client that left before anything was sent got no status at all.
+      const status = res.headersSent ? res.statusCode : 0;
+      for (const observe of observers) observe(state, status, res.writableFinished);
+    });
+    return state;
+  };
+
+  return accept;
+}
+
+/** Refuses a caller outside ALLOW_CIDRS. */
+export function admit(state: RequestState): void {
+  if (state.admitted) return;
+  state.record.route = 'forbidden';
+  throw new GatewayError('FORBIDDEN_CLIENT', 'This gateway does not serve your network; ask its operators to add it to ALLOW_CIDRS.', { detail: 'caller outside ALLOW_CIDRS' });
+}

@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayDeps } from '../build-deps';
+import { GatewayError } from '../errors';
+import { matchLegacyPath, type LegacyPathMatch } from '../translation/routes';
+import { V4_PREFIX } from '../v4/adapter';
+import { admit } from './accept';
+import { missingCredentials } from './credentials';
+import type { RequestState } from './request-state';
+
+type LegacyStage = (req: IncomingMessage, res: ServerResponse, state: RequestState, match: LegacyPathMatch, rawQuery: string) => Promise<void>;
+
+/** A dot segment (`.`, `..`, raw or percent-encoded) between slashes or at either end. */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/** A path with a dot segment or a backslash (raw or encoded) is never forwarded anywhere. */
+function hasUnsafeSegment(path: string): boolean {
+  return path.includes('\\') || /%5c/i.test(path) || DOT_SEGMENT.test(path);
+}
+
+function notFound(): GatewayError {
+  return new GatewayError('NOT_FOUND', 'No such route on this gateway; legacy calls live under /api/management/user, V4 calls under /api/user/management/v4/.');
+}
+
+/**
+ * Where a call goes, decided once for every path: a legacy route (marked deprecated, then
+ * translated), a V4 path (passed through unchanged), or anything else (the legacy backend, or
+ * 404). Callers outside ALLOW_CIDRS are refused here, after a legacy call was marked as one.
+ */
+export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
+  const { v4PassThrough, legacyBackend, setDeprecationHeaders } = deps;
+  return async (req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> => {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const match = matchLegacyPath(req.method ?? '', path);
+    if (match !== null) {
+      setDeprecationHeaders(res);
+      state.record.legacyPath = match.template;
+      admit(state);
+      await legacy(req, res, state, match, q === -1 ? '' : url.slice(q + 1));
+      return;
+    }
+    admit(state);
+    if (!path.startsWith('/') || hasUnsafeSegment(path)) throw notFound();
+    if (v4PassThrough !== null && path.startsWith(V4_PREFIX)) {
+      state.record.route = 'v4-passthrough';
+      if (state.authorization === null) throw missingCredentials();
+      state.record.v4Method = req.method ?? '';
+      state.record.v4Path = path;
+      await v4PassThrough.handler(req, res);
+      return;
+    }
+    if (legacyBackend !== null) {
+      state.record.route = 'legacy-backend';
+      await legacyBackend.handler(req, res);
+      return;
+    }
+    throw notFound();
+  };
+}

@@ -1,0 +1,92 @@
+import type { ServerResponse } from 'node:http';
+import type { LegacyAnswer } from '../operations/legacy-answer';
+import type { JsonObject, JsonValue } from '../translation/json';
+import type { V4Response } from '../v4/client';
+
+/**
+ * The one place answers are put on the wire, with node's own API (no framework: Express's
+ * res.json adds an ETag hash and content negotiation the gateway does not need).
+ */
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  for (const name in headers) res.setHeader(name, headers[name] as string);
+}
+
+/** One JSON document with its length. */
+export function writeJson(res: ServerResponse, status: number, body: JsonValue, headers?: Readonly<Record<string, string>>): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  if (headers !== undefined) setHeaders(res, headers);
+  res.setHeader('content-type', JSON_TYPE);
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+/**
+ * A legacy answer. A list of pages is streamed as one JSON array: each page is asked for only
+ * once the socket took the one before (the client's pace sets V4's), and no more are asked for
+ * once the client is gone or the call is HEAD. A page that fails rejects after the first byte:
+ * the error writer then cuts the connection, so nobody takes a truncated array for the whole list.
+ */
+export async function writeAnswer(res: ServerResponse, answer: LegacyAnswer, head: boolean): Promise<void> {
+  const { body } = answer;
+  if (body.kind === 'json') {
+    writeJson(res, answer.status, body.value, answer.headers);
+    return;
+  }
+  res.statusCode = answer.status;
+  setHeaders(res, answer.headers);
+  if (body.kind === 'none') {
+    res.end();
+    return;
+  }
+  res.setHeader('content-type', JSON_TYPE);
+  if (head) {
+    res.end();
+    return;
+  }
+  let separator = '[';
+  for await (const page of body.pages) {
+    if (page.length === 0) continue;
+    if (!res.write(separator + usersText(page))) await drained(res);
+    separator = ',';
+    if (res.destroyed) return;
+  }
+  res.end(separator === '[' ? '[]' : ']');
+}
+
+function usersText(users: readonly JsonObject[]): string {
+  let text = '';
+  for (let i = 0; i < users.length; i += 1) text += (i === 0 ? '' : ',') + JSON.stringify(users[i]);
+  return text;
+}
+
+/** Resolves when the client can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.removeListener('drain', done);
+      res.removeListener('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/** V4 headers that mean something to the client of a V4 error answer. */
+const PASSED_HEADERS = ['content-type', 'retry-after', 'www-authenticate'];
+
+/** A V4 answer (an error status) reaches the legacy client unchanged: status, body, media type. */
+export function writeV4Answer(res: ServerResponse, answer: V4Response): void {
+  res.statusCode = answer.status;
+  for (const name of PASSED_HEADERS) {
+    const value = answer.headers[name];
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  const bodyless = answer.status === 204 || answer.status === 304;
+  if (!bodyless) res.setHeader('content-length', answer.body.length);
+  res.end(bodyless ? undefined : answer.body);
+}
