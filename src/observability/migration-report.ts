@@ -1,8 +1,9 @@
 import type { RequestState } from '../http/request-state';
+import { LEGACY_ROUTE_TABLE, type LegacyRouteId } from '../translation/routes';
 
-/** The legacy routes, in the order of the report's columns. */
-export const REPORT_LEGACY_ROUTES = ['list-users', 'get-user', 'create-user', 'update-user', 'delete-user'] as const;
-type LegacyRoute = (typeof REPORT_LEGACY_ROUTES)[number];
+/** The legacy routes, in the order of the report's columns: the route table's. */
+export const REPORT_LEGACY_ROUTES: readonly LegacyRouteId[] = LEGACY_ROUTE_TABLE.map((route) => route.id);
+type LegacyRoute = LegacyRouteId;
 
 /** Where a route's calls are counted: a legacy route's own column, or one of the groups. */
 const LEGACY_OTHER = REPORT_LEGACY_ROUTES.length; // OPTIONS and 405s on legacy paths

@@ -49,4 +49,3 @@ export function invalidEmail(problem: string): GatewayError {
 export function normaliseEmail(email: string): string {
   return email.toLowerCase();
 }
-

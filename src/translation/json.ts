@@ -15,15 +15,9 @@ export function isJsonObject(value: unknown): value is JsonObject {
 /**
  * Parses a request body that must be one JSON object without prototype-polluting keys at any
  * depth. JSON.parse itself never pollutes (it defines `__proto__` as an own key), but a body
- * like that can only be an attack or a bug, and V4 or a later merge must never see it.
- */
-export function parseJsonObject(text: string): JsonObject {
-  return parseJsonObjectFlagging(text, null).body;
-}
-
-/**
- * parseJsonObject that also reports the first key, at any depth, for which `flag` holds, in the
- * same walk (the request's hot path reads every key once, not once per check).
+ * like that can only be an attack or a bug, and V4 or a later merge must never see it. Also
+ * reports the first key, at any depth, for which `flag` holds, in the same walk (the request's
+ * hot path reads every key once, not once per check).
  */
 export function parseJsonObjectFlagging(text: string, flag: ((key: string) => boolean) | null): { body: JsonObject; flagged: string | null } {
   let value: unknown;

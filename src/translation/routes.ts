@@ -57,8 +57,8 @@ const ITEM = shape(`${LEGACY_COLLECTION_PATH}/{email}`, {
   DELETE: { id: 'delete-user', takesBody: false, v4: { method: 'DELETE', path: V4_USER_PATH } },
 });
 
-/** Every legacy route, collection first, in the order of the contract's table. */
-export const LEGACY_ROUTE_TABLE: readonly LegacyRoute[] = [...Object.values(COLLECTION.methods), ...Object.values(ITEM.methods)];
+/** Every legacy route, in the order of the contract's table (list, get, create, update, delete). */
+export const LEGACY_ROUTE_TABLE: readonly LegacyRoute[] = [COLLECTION.methods.GET, ITEM.methods.GET, COLLECTION.methods.POST, ITEM.methods.PUT, ITEM.methods.DELETE] as LegacyRoute[];
 
 const BY_ID = new Map(LEGACY_ROUTE_TABLE.map((route) => [route.id, route]));
 

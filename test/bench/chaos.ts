@@ -11,7 +11,7 @@
 import http from 'node:http';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load';
-import { createMemoryLogger } from '../../src/observability/logger';
+import { createMemoryLogger } from '../integration/memory-logger';
 import { V4Simulator, type FaultRule } from '../../src/v4-simulator';
 import { call, listenLocal } from './serve';
 

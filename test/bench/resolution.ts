@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load';
-import { createMemoryLogger } from '../../src/observability/logger';
+import { createMemoryLogger } from '../integration/memory-logger';
 import { credentialFingerprint } from '../../src/resolution/credential-fingerprint';
 import { Resolver } from '../../src/resolution/resolver';
 import { V4Simulator } from '../../src/v4-simulator';

@@ -2,7 +2,7 @@ import type { Response as SupertestResponse } from 'supertest';
 import { createApp, type GatewayApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load';
 import type { RawConfig } from '../../src/config/schema';
-import { createMemoryLogger } from '../../src/observability/logger';
+import { createMemoryLogger } from './memory-logger';
 import { keepForSweep } from './log-sweep';
 import { V4Simulator, type RecordedRequest } from '../../src/v4-simulator';
 

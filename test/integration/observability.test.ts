@@ -4,7 +4,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config/load';
 import type { RequestState } from '../../src/http/request-state';
 import { EmailPrivacy } from '../../src/observability/email-privacy';
-import { createMemoryLogger } from '../../src/observability/logger';
+import { createMemoryLogger } from './memory-logger';
 import { MigrationReport, type MigrationReportJson } from '../../src/observability/migration-report';
 import { logTranslation } from '../../src/observability/translation-log';
 import { credentialFingerprint } from '../../src/resolution/credential-fingerprint';

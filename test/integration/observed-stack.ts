@@ -6,7 +6,7 @@ import { createApp, type GatewayApp } from '../../src/app';
 import { loadConfig, type GatewayConfig } from '../../src/config/load';
 import type { RawConfig } from '../../src/config/schema';
 import { createAdminApp, type ReadinessCheck } from '../../src/observability/admin-app';
-import { createMemoryLogger } from '../../src/observability/logger';
+import { createMemoryLogger } from './memory-logger';
 import { GatewayMetrics } from '../../src/observability/metrics';
 import { MigrationReport } from '../../src/observability/migration-report';
 import { V4Probe } from '../../src/observability/v4-probe';

@@ -1,7 +1,11 @@
-import { findKey, isJsonObject, jsonEqual, parseJsonObject, type JsonValue } from '../../src/translation/json';
+import { findKey, isJsonObject, jsonEqual, parseJsonObjectFlagging, type JsonObject, type JsonValue } from '../../src/translation/json';
+
+function parseJsonObject(text: string): JsonObject {
+  return parseJsonObjectFlagging(text, null).body;
+}
 import { gatewayErrorOf } from './helpers';
 
-describe('parseJsonObject', () => {
+describe('parseJsonObjectFlagging (no flag)', () => {
   it('returns the parsed object', () => {
     expect(parseJsonObject('{"cid":"C1","contact_details":{"email":"a@b.c"},"user_flags":[1,{"x":null}]}')).toEqual({
       cid: 'C1',

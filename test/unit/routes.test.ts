@@ -88,8 +88,8 @@ describe('LEGACY_ROUTE_TABLE', () => {
   it('lists the five routes of the contract with their V4 calls (the ones V4Api makes)', () => {
     expect(LEGACY_ROUTE_TABLE.map((route) => [route.id, route.template, `${route.v4.method} ${route.v4.path}`, route.takesBody])).toEqual([
       ['list-users', COLLECTION, 'GET /api/user/management/v4/users', false],
-      ['create-user', COLLECTION, 'POST /api/user/management/v4/users', true],
       ['get-user', '/api/management/user/{email}', 'GET /api/user/management/v4/users/{user_id}', false],
+      ['create-user', COLLECTION, 'POST /api/user/management/v4/users', true],
       ['update-user', '/api/management/user/{email}', 'PATCH /api/user/management/v4/users/{user_id}', true],
       ['delete-user', '/api/management/user/{email}', 'DELETE /api/user/management/v4/users/{user_id}', false],
     ]);
