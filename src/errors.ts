@@ -56,3 +56,8 @@ export class GatewayError extends Error {
 export function isGatewayError(err: unknown): err is GatewayError {
   return err instanceof GatewayError;
 }
+
+/** No Authorization from the caller and no configured key: nothing may go to V4. */
+export function missingCredentials(): GatewayError {
+  return new GatewayError('MISSING_CREDENTIALS', 'No credentials: send an Authorization header ("Apikey <key>"), or configure V4_API_KEY or V4_API_KEY_FILE on the gateway.');
+}

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { GatewayError } from '../errors';
 import { v4Authorization } from '../v4/adapter';
 
 /**
@@ -11,8 +10,4 @@ export function authorizationFor(req: IncomingMessage, configuredKey: string | n
   const own = req.headers.authorization;
   if (own !== undefined && own.trim() !== '') return own;
   return configuredKey === null ? null : v4Authorization(configuredKey);
-}
-
-export function missingCredentials(): GatewayError {
-  return new GatewayError('MISSING_CREDENTIALS', 'No credentials: send an Authorization header ("Apikey <key>"), or configure V4_API_KEY or V4_API_KEY_FILE on the gateway.');
 }

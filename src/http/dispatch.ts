@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayDeps } from '../build-deps';
-import { GatewayError } from '../errors';
+import { GatewayError, missingCredentials } from '../errors';
 import { matchLegacyPath, type LegacyPathMatch } from '../translation/routes';
 import { V4_PREFIX } from '../v4/adapter';
 import { admit } from './accept';
-import { missingCredentials } from './credentials';
 import type { RequestState } from './request-state';
 
 type LegacyStage = (req: IncomingMessage, res: ServerResponse, state: RequestState, match: LegacyPathMatch, rawQuery: string) => Promise<void>;

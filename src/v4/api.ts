@@ -2,7 +2,7 @@ import { GatewayError } from '../errors';
 import { isJsonObject, type JsonObject } from '../translation/json';
 import { legacyRoute, type V4Endpoint } from '../translation/routes';
 import { expandV4Path, readUserId, readUserNormalisedEmail, readUserPage, v4IndexPath, v4LookupPath, v4UserPath, type IndexQuery } from './adapter';
-import { UpstreamFailure, type V4Client, type V4Method, type V4Request, type V4Response } from './client';
+import { UpstreamFailure, type V4Method, type V4Request, type V4Response, type V4Transport } from './client';
 import type { Deadline } from './deadline';
 
 /** V4 answered, and its answer (an error status) goes to the legacy client unchanged. */
@@ -108,7 +108,7 @@ export class V4Api {
   /** Counts calls by kind, for the benchmarks and metrics. */
   readonly calls = { lookup: 0, read: 0, write: 0, retries: 0 };
 
-  constructor(private readonly client: V4Client) {}
+  constructor(private readonly client: V4Transport) {}
 
   /** `GET …/users?email=E&limit=2`: the user_id of the one user holding `email`, null for none. */
   async lookup(normalisedEmail: string, scope: CallScope): Promise<LookupResult> {

@@ -37,6 +37,12 @@ export class UpstreamFailure extends Error {
 /** Errors of a connection that was never made: the request cannot have reached V4. */
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
+/** How V4Api reaches V4: the real client, or `explain`'s dry run that sends nothing. */
+export interface V4Transport {
+  /** `attemptMs`: a shorter limit for this attempt, so that a read can be retried within the deadline. */
+  send(request: V4Request, deadline: Deadline, attemptMs?: number): Promise<V4Response>;
+}
+
 export interface V4ClientOptions {
   readonly maxSockets: number;
   readonly maxResponseBytes: number;
@@ -47,7 +53,7 @@ export interface V4ClientOptions {
  * deadline on every call, a cap on answer size, and an honest account of whether a failed
  * request may have reached V4 (the retry rules depend on it). It never follows redirects.
  */
-export class V4Client {
+export class V4Client implements V4Transport {
   private readonly base: URL;
   private readonly basePath: string;
   private readonly agent: http.Agent;
