@@ -2,9 +2,11 @@ import { TIMELINE_SERIES, type TimelineClient } from '../report-timeline';
 import { escapeHtml } from './escape';
 import { SERIES_COLOUR, SERIES_LABEL } from './routes';
 
-const WIDTH = 480;
-const HEIGHT = 90;
+const WIDTH = 640;
+const HEIGHT = 100;
 const AXIS = 14;
+/** Room above the tallest bar for the scale label. */
+const TOP = 14;
 
 /**
  * One client's calls over the window as an inline SVG of stacked bars, one bar per time bucket
@@ -25,7 +27,7 @@ export function timelineChart(client: TimelineClient | undefined, bucketStarts: 
     for (const series of TIMELINE_SERIES) {
       const count = client.series[series][index] ?? 0;
       if (count === 0) continue;
-      const height = (count / max) * (plotHeight - 2);
+      const height = (count / max) * (plotHeight - TOP);
       y -= height;
       parts.push(
         `<rect x="${(index * step).toFixed(2)}" y="${y.toFixed(2)}" width="${barWidth.toFixed(2)}" height="${height.toFixed(2)}" fill="${SERIES_COLOUR[series]}" ` +
@@ -41,7 +43,7 @@ export function timelineChart(client: TimelineClient | undefined, bucketStarts: 
     parts.join('') +
     `<text x="0" y="${HEIGHT - 2}" font-size="10" fill="#555">${escapeHtml(shortTime(first))}</text>` +
     `<text x="${WIDTH}" y="${HEIGHT - 2}" font-size="10" fill="#555" text-anchor="end">${escapeHtml(shortTime(last))} (now)</text>` +
-    `<text x="${WIDTH}" y="10" font-size="10" fill="#555" text-anchor="end">max ${max} per bucket</text>` +
+    `<text x="2" y="10" font-size="10" fill="#555">max ${max} per bucket</text>` +
     '</svg>'
   );
 }

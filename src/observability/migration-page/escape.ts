@@ -8,3 +8,8 @@ export function escapeHtml(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
   return String(value).replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char);
 }
+
+/** Escaped text whose `backticked` parts are shown as code (the verdicts and their rules use them). */
+export function escapeWithCode(value: string): string {
+  return escapeHtml(value).replace(/`([^`]+)`/g, '<code>$1</code>');
+}

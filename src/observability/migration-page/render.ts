@@ -1,7 +1,7 @@
 import type { ClientReport, MigrationReportJson } from '../migration-report';
 import { LEGACY_SERIES, type TimelineClient, type TimelineJson } from '../report-timeline';
 import { shortTime, timelineChart } from './chart';
-import { escapeHtml } from './escape';
+import { escapeHtml, escapeWithCode } from './escape';
 import { SERIES_COLOUR, SERIES_LABEL } from './routes';
 import { verdictFor, verdictRules, type Verdict } from './verdict';
 import { PAGE_STYLE } from './style';
@@ -74,7 +74,7 @@ function overflowNote(report: MigrationReportJson, timeline: TimelineJson): stri
 
 function rulesSection(windowText: string, bucketSeconds: number): string {
   const items = verdictRules(windowText)
-    .map((rule) => `<dt><span class="verdict ${rule.kind}">${escapeHtml(rule.headline)}</span></dt><dd>${escapeHtml(rule.rule)}</dd>`)
+    .map((rule) => `<dt><span class="verdict ${rule.kind}">${escapeWithCode(rule.headline)}</span></dt><dd>${escapeWithCode(rule.rule)}</dd>`)
     .join('');
   return `<section class="rules"><h2>How the verdicts are made</h2><p>Applied in this order; the first that holds is the verdict. The window is the chart's: the last ${escapeHtml(windowText)}, in buckets of ${escapeHtml(duration(bucketSeconds * 1000))}.</p><dl>${items}</dl></section>`;
 }
@@ -109,7 +109,7 @@ function clientSection(client: ClientReport, chart: TimelineClient | undefined, 
       : `<span class="share"><span class="share-legacy" style="width:${(share * 100).toFixed(1)}%"></span></span> <span data-field="legacy_share" data-value="${share}">${(share * 100).toFixed(1)} % legacy</span>, ${((1 - share) * 100).toFixed(1)} % V4 pass-through`;
   return `<section class="client" data-credential="${escapeHtml(client.credential ?? '')}" data-address="${escapeHtml(client.address)}">
 <h2><span data-field="name">${escapeHtml(title)}</span> <small>at <span data-field="address">${escapeHtml(client.address)}</span>${name === undefined ? '' : ` · credential <code data-field="credential">${escapeHtml(client.credential)}</code>`}</small></h2>
-<p class="verdict-line"><span class="verdict ${verdict.kind}" data-field="verdict" data-kind="${verdict.kind}">${escapeHtml(verdict.headline)}</span> <span>${escapeHtml(verdict.because)}</span></p>
+<p class="verdict-line"><span class="verdict ${verdict.kind}" data-field="verdict" data-kind="${verdict.kind}">${escapeWithCode(verdict.headline)}</span> <span>${escapeWithCode(verdict.because)}</span></p>
 <div class="columns"><div>
 <table><thead><tr><th scope="col">call</th><th scope="col">since start</th><th scope="col">in window</th></tr></thead><tbody>${routeRows}
 <tr class="v4"><th scope="row"><span class="swatch" style="background:${SERIES_COLOUR['v4-passthrough']}"></span>${escapeHtml(SERIES_LABEL['v4-passthrough'])}</th><td data-field="v4_calls">${client.v4_calls}</td><td data-window-route="v4-passthrough">${v4InWindow}</td></tr>
