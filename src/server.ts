@@ -8,6 +8,8 @@ import { createLogger } from './observability/logger';
 import { bufferedStdout, translationLog } from './observability/translation-log';
 import { GatewayMetrics } from './observability/metrics';
 import { MigrationReport } from './observability/migration-report';
+import { loadOpenApiDocument } from './observability/openapi-document';
+import { ReportTimeline } from './observability/report-timeline';
 import { V4Probe } from './observability/v4-probe';
 
 /** Limits every listening socket gets (Slowloris, oversized headers, endless requests). */
@@ -58,8 +60,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   if (config.logEmails === 'plain') logger.warn('LOG_EMAILS=plain: raw email addresses will be written to the log; use only for debugging');
   const metrics = new GatewayMetrics();
   const report = new MigrationReport();
+  const timeline = new ReportTimeline({ bucketMs: config.migrationBucketSeconds * 1000 });
   const stdoutLines = bufferedStdout();
-  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers: [metrics.observe, report.observe] });
+  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers: [metrics.observe, report.observe, timeline.observe] });
   const probe =
     config.v4ApiKey === null || config.v4ProbeIntervalMs === 0
       ? null
@@ -72,7 +75,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     { name: 'shutdown', problem: () => (shuttingDown ? 'shutting down' : null) },
     ...(probe === null ? [] : [{ name: 'v4', problem: () => probe.check() }]),
   ];
-  const admin = createAdminApp({ readiness, logger, warmUp: gateway.warmUp, metrics, report });
+  const admin = createAdminApp({
+    readiness,
+    logger,
+    warmUp: gateway.warmUp,
+    metrics,
+    report,
+    timeline,
+    migrationPage: { clientNames: config.clientNames },
+    openApiDocument: loadOpenApiDocument(),
+  });
 
   const server = createServer(gateway.listener);
   const adminServer = createServer(admin);

@@ -35,6 +35,8 @@ export interface GatewayConfig {
   readonly logHashKey: string | null;
   readonly shutdownGraceMs: number;
   readonly fieldRules: readonly FieldRuleConfig[];
+  readonly migrationBucketSeconds: number;
+  readonly clientNames: Readonly<Record<string, string>>;
 }
 
 /** The folder holding config/default.json, wherever the code runs from (src/ under jest, dist/src/ built). */
@@ -163,6 +165,8 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     logHashKey: raw.logHashKey,
     shutdownGraceMs: raw.shutdownGraceMs,
     fieldRules: Object.freeze(raw.fieldRules.map((rule) => Object.freeze({ ...rule }))),
+    migrationBucketSeconds: raw.migrationBucketSeconds,
+    clientNames: Object.freeze({ ...raw.clientNames }),
   };
   return Object.freeze(config);
 }

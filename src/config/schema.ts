@@ -95,6 +95,13 @@ export const configSchema = z.strictObject({
   logHashKey: z.string().min(16, { message: 'must be at least 16 characters' }).nullable(),
   shutdownGraceMs: z.number().int().min(0).max(600_000),
   fieldRules: z.array(fieldRuleSchema).min(1),
+  /** Length of one bucket of the migration page's charts (48 buckets: the default shows 24 h). */
+  migrationBucketSeconds: z.number().int().min(1).max(86_400),
+  /** Names for the migration page, by credential fingerprint (as the report shows it). */
+  clientNames: z.record(
+    z.string().regex(/^[A-Za-z0-9_-]{16}$/, { message: 'must be keyed by credential fingerprints (16 characters, as the migration report shows them)' }),
+    z.string().min(1).max(200),
+  ),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -2,6 +2,8 @@ import express, { type Express } from 'express';
 import type { Logger } from 'winston';
 import type { WarmUpReport } from '../resolution/warm-up';
 import type { MigrationReportJson } from './migration-report';
+import { renderMigrationPage, type ShadowSummary } from './migration-page/render';
+import type { TimelineJson } from './report-timeline';
 
 /** One condition of readiness, checked on every /readyz. */
 export interface ReadinessCheck {
@@ -17,11 +19,26 @@ export interface AdminOptions {
   readonly warmUp: (authorization?: string) => Promise<WarmUpReport>;
   readonly metrics?: { readonly contentType: string; text(): Promise<string> };
   readonly report?: { toJson(): MigrationReportJson; toCsv(): string };
+  /** Calls per client per time bucket: `timeline` in the report's JSON, and the page's charts. */
+  readonly timeline?: { toJson(): TimelineJson };
+  /** GET /migration (needs `report` and `timeline`). */
+  readonly migrationPage?: {
+    /** Names for credential fingerprints (CONFIG_FILE `clientNames`). */
+    readonly clientNames: Readonly<Record<string, string>>;
+    /** The shadow comparison's summary, when one runs; undefined: the page shows none. */
+    readonly shadow?: () => ShadowSummary | undefined;
+    readonly refreshSeconds?: number;
+  };
+  /** The OpenAPI description of the legacy facade, served as GET /openapi.json. */
+  readonly openApiDocument?: string;
 }
+
+/** The page has no script, style or image from anywhere: even a markup slip could not run code. */
+const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
  * The admin port's app (never served on PORT): liveness, readiness, Prometheus metrics, the
- * migration report and the cache warm-up trigger. Nothing here ever shows a key or a raw email.
+ * migration report (JSON, CSV, and the /migration page), /openapi.json and the cache warm-up trigger. Nothing here ever shows a key or a raw email.
  */
 export function createAdminApp(options: AdminOptions): Express {
   const app = express();
@@ -45,7 +62,7 @@ export function createAdminApp(options: AdminOptions): Express {
     if (reason === null) res.status(200).json({ status: 'ready', checks });
     else res.status(503).json({ status: 'not ready', reason, checks });
   });
-  const { metrics, report } = options;
+  const { metrics, report, timeline, migrationPage, openApiDocument } = options;
   if (metrics !== undefined) {
     app.get('/metrics', async (_req, res) => {
       const text = await metrics.text();
@@ -61,10 +78,32 @@ export function createAdminApp(options: AdminOptions): Express {
         res.setHeader('content-disposition', 'inline; filename="migration-report.csv"');
         res.end(report.toCsv());
       } else if (format === 'json') {
-        res.status(200).json(report.toJson());
+        res.status(200).json(timeline === undefined ? report.toJson() : { ...report.toJson(), timeline: timeline.toJson() });
       } else {
         res.status(400).json({ error: { code: 'INVALID_QUERY', message: 'format must be json (the default) or csv.' } });
       }
+    });
+  }
+  if (report !== undefined && timeline !== undefined && migrationPage !== undefined) {
+    app.get('/migration', (_req, res) => {
+      const html = renderMigrationPage({
+        report: report.toJson(),
+        timeline: timeline.toJson(),
+        clientNames: migrationPage.clientNames,
+        shadow: migrationPage.shadow?.(),
+        refreshSeconds: migrationPage.refreshSeconds ?? 30,
+        now: Date.now(),
+      });
+      res.status(200).setHeader('content-type', 'text/html; charset=utf-8');
+      res.setHeader('content-security-policy', PAGE_CSP);
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.end(html);
+    });
+  }
+  if (openApiDocument !== undefined) {
+    app.get('/openapi.json', (_req, res) => {
+      res.status(200).setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(openApiDocument);
     });
   }
   // Starts a warm-up pass and answers at once: the pass logs its own progress and result.
