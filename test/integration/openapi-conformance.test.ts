@@ -154,6 +154,8 @@ describe('the OpenAPI document against live answers', () => {
       for (const method of Object.keys(item)) if (method !== 'parameters') documented.push(`${method.toUpperCase()} ${template}`);
     }
     expect([...documented].filter((operation) => !seen.operations.has(operation))).toEqual([]);
-    expect(Object.keys(ERROR_STATUS).filter((code) => !seen.codes.has(code))).toEqual([]);
+    // INTERNAL_ERROR is a gateway bug: no correct call reaches it (test/integration/error-writer.test.ts
+    // checks its envelope on a real server, and the document's schema for it is checked above).
+    expect(Object.keys(ERROR_STATUS).filter((code) => !seen.codes.has(code))).toEqual(['INTERNAL_ERROR']);
   });
 });
