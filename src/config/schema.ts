@@ -81,6 +81,14 @@ export const configSchema = z.strictObject({
   logHashKey: z.string().min(16, { message: 'must be at least 16 characters' }).nullable(),
   shutdownGraceMs: z.number().int().min(0).max(600_000),
   fieldRules: z.array(fieldRuleSchema).min(1),
+  /** Shadow comparison (docs/readme/shadow.md): which side answers the client; the other is the shadow. */
+  shadowMode: z.enum(['off', 'v4-primary', 'legacy-primary']),
+  shadowSampleRate: z.number().min(0).max(1),
+  shadowTimeoutMs: z.number().int().min(1).max(600_000),
+  shadowMaxConcurrency: z.number().int().min(1).max(10_000),
+  shadowNoiseSamples: z.number().int().min(0).max(1_000_000),
+  shadowIgnorePaths: z.array(fieldPath),
+  shadowVerifyWrites: z.boolean(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'winston';
 import type { WarmUpReport } from '../resolution/warm-up';
 import type { MigrationReportJson } from './migration-report';
+import type { ShadowReportJson } from '../shadow/runner';
 
 /** One condition of readiness, checked on every /readyz. */
 export interface ReadinessCheck {
@@ -17,6 +18,8 @@ export interface AdminOptions {
   readonly warmUp: (authorization?: string) => Promise<WarmUpReport>;
   readonly metrics?: { readonly contentType: string; text(): Promise<string> };
   readonly report?: { toJson(): MigrationReportJson; toCsv(): string };
+  /** The shadow comparison's report (SHADOW_MODE other than off): GET /migration/diffs. */
+  readonly diffs?: { toJson(): ShadowReportJson };
 }
 
 /**
@@ -65,6 +68,12 @@ export function createAdminApp(options: AdminOptions): Express {
       } else {
         res.status(400).json({ error: { code: 'INVALID_QUERY', message: 'format must be json (the default) or csv.' } });
       }
+    });
+  }
+  const { diffs } = options;
+  if (diffs !== undefined) {
+    app.get('/migration/diffs', (_req, res) => {
+      res.status(200).json(diffs.toJson());
     });
   }
   // Starts a warm-up pass and answers at once: the pass logs its own progress and result.
