@@ -1,7 +1,7 @@
 import type { RawConfig } from './schema';
 
 /** `word`: a keyword, compared in lower case (LOG_LEVEL=INFO works). */
-type Kind = 'string' | 'word' | 'integer' | 'boolean' | 'list';
+type Kind = 'string' | 'word' | 'integer' | 'number' | 'boolean' | 'list';
 
 /**
  * The environment variables of the contract ("Starting it") and the few the gateway adds, each
@@ -35,6 +35,13 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; key: keyof RawConfig; ki
   { env: 'LOG_HASH_KEY', key: 'logHashKey', kind: 'string' },
   { env: 'SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs', kind: 'integer' },
   { env: 'MIGRATION_BUCKET_SECONDS', key: 'migrationBucketSeconds', kind: 'integer' },
+  { env: 'SHADOW_MODE', key: 'shadowMode', kind: 'word' },
+  { env: 'SHADOW_SAMPLE_RATE', key: 'shadowSampleRate', kind: 'number' },
+  { env: 'SHADOW_TIMEOUT_MS', key: 'shadowTimeoutMs', kind: 'integer' },
+  { env: 'SHADOW_MAX_CONCURRENCY', key: 'shadowMaxConcurrency', kind: 'integer' },
+  { env: 'SHADOW_NOISE_SAMPLES', key: 'shadowNoiseSamples', kind: 'integer' },
+  { env: 'SHADOW_IGNORE_PATHS', key: 'shadowIgnorePaths', kind: 'list' },
+  { env: 'SHADOW_VERIFY_WRITES', key: 'shadowVerifyWrites', kind: 'boolean' },
 ];
 
 export class SettingError extends Error {
@@ -52,6 +59,9 @@ function parseValue(env: string, kind: Kind, text: string): unknown {
       return text.toLowerCase();
     case 'integer':
       if (!/^\d{1,15}$/.test(text)) throw new SettingError(env, `must be a whole number (got ${JSON.stringify(text)})`);
+      return Number(text);
+    case 'number':
+      if (!/^\d{1,15}(\.\d{1,15})?$/.test(text)) throw new SettingError(env, `must be a number such as 0.25 (got ${JSON.stringify(text)})`);
       return Number(text);
     case 'boolean': {
       const lower = text.toLowerCase();

@@ -37,6 +37,14 @@ export interface GatewayConfig {
   readonly fieldRules: readonly FieldRuleConfig[];
   readonly migrationBucketSeconds: number;
   readonly clientNames: Readonly<Record<string, string>>;
+  readonly shadowMode: RawConfig['shadowMode'];
+  readonly shadowSampleRate: number;
+  readonly shadowTimeoutMs: number;
+  readonly shadowMaxConcurrency: number;
+  readonly shadowNoiseSamples: number;
+  /** Dotted field paths whose differences are noise. */
+  readonly shadowIgnorePaths: readonly string[];
+  readonly shadowVerifyWrites: boolean;
 }
 
 /** The folder holding config/default.json, wherever the code runs from (src/ under jest, dist/src/ built). */
@@ -138,6 +146,9 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   if (raw.adminPort === raw.port && raw.port !== 0) {
     throw new SettingError('ADMIN_PORT', `must differ from PORT (both are ${raw.port}): admin endpoints are never served on PORT`);
   }
+  if (raw.shadowMode !== 'off' && raw.legacyBaseUrl === null) {
+    throw new SettingError('SHADOW_MODE', `is ${raw.shadowMode}, which needs LEGACY_BASE_URL: set it to the legacy backend, or set SHADOW_MODE=off`);
+  }
   const config: GatewayConfig = {
     v4BaseUrl: raw.v4BaseUrl === null ? null : raw.v4BaseUrl.replace(/\/+$/, ''),
     v4ApiKey: readApiKey(raw),
@@ -167,6 +178,13 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     fieldRules: Object.freeze(raw.fieldRules.map((rule) => Object.freeze({ ...rule }))),
     migrationBucketSeconds: raw.migrationBucketSeconds,
     clientNames: Object.freeze({ ...raw.clientNames }),
+    shadowMode: raw.shadowMode,
+    shadowSampleRate: raw.shadowSampleRate,
+    shadowTimeoutMs: raw.shadowTimeoutMs,
+    shadowMaxConcurrency: raw.shadowMaxConcurrency,
+    shadowNoiseSamples: raw.shadowNoiseSamples,
+    shadowIgnorePaths: Object.freeze([...raw.shadowIgnorePaths]),
+    shadowVerifyWrites: raw.shadowVerifyWrites,
   };
   return Object.freeze(config);
 }

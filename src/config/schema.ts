@@ -102,6 +102,14 @@ export const configSchema = z.strictObject({
     z.string().regex(/^[A-Za-z0-9_-]{16}$/, { message: 'must be keyed by credential fingerprints (16 characters, as the migration report shows them)' }),
     z.string().min(1).max(200),
   ),
+  /** Shadow comparison (docs/readme/shadow.md): which side answers the client; the other is the shadow. */
+  shadowMode: z.enum(['off', 'v4-primary', 'legacy-primary']),
+  shadowSampleRate: z.number().min(0).max(1),
+  shadowTimeoutMs: z.number().int().min(1).max(600_000),
+  shadowMaxConcurrency: z.number().int().min(1).max(10_000),
+  shadowNoiseSamples: z.number().int().min(0).max(1_000_000),
+  shadowIgnorePaths: z.array(fieldPath),
+  shadowVerifyWrites: z.boolean(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -4,6 +4,7 @@ import type { WarmUpReport } from '../resolution/warm-up';
 import type { MigrationReportJson } from './migration-report';
 import { renderMigrationPage, type ShadowSummary } from './migration-page/render';
 import type { TimelineJson } from './report-timeline';
+import type { ShadowReportJson } from '../shadow/runner';
 
 /** One condition of readiness, checked on every /readyz. */
 export interface ReadinessCheck {
@@ -31,6 +32,8 @@ export interface AdminOptions {
   };
   /** The OpenAPI description of the legacy facade, served as GET /openapi.json. */
   readonly openApiDocument?: string;
+  /** The shadow comparison's report (SHADOW_MODE other than off): GET /migration/diffs. */
+  readonly diffs?: { toJson(): ShadowReportJson };
 }
 
 /** The page has no script, style or image from anywhere: even a markup slip could not run code. */
@@ -104,6 +107,12 @@ export function createAdminApp(options: AdminOptions): Express {
     app.get('/openapi.json', (_req, res) => {
       res.status(200).setHeader('content-type', 'application/json; charset=utf-8');
       res.end(openApiDocument);
+    });
+  }
+  const { diffs } = options;
+  if (diffs !== undefined) {
+    app.get('/migration/diffs', (_req, res) => {
+      res.status(200).json(diffs.toJson());
     });
   }
   // Starts a warm-up pass and answers at once: the pass logs its own progress and result.

@@ -90,6 +90,14 @@ export class V4Simulator {
   }
 
   /**
+   * The tenant's live store, not a copy: for a simulator that shows the same data another way
+   * (the legacy simulator sharing its data with this one). Writes through it are not recorded.
+   */
+  storeOf(apiKey: string): TenantStore {
+    return this.tenant(apiKey);
+  }
+
+  /**
    * Bulk seed with the same validation and email-uniqueness check as POST (so seeding twice
    * with the default bodies throws EMAIL_TAKEN). Stops at the first invalid body; the users
    * before it stay.

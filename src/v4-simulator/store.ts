@@ -52,6 +52,21 @@ export class TenantStore {
     return user;
   }
 
+  /**
+   * Puts a whole user in as it is (id, registration time and profile kept), after the same
+   * email-uniqueness check as create: copies of another store (the legacy simulator's own copy).
+   */
+  restore(user: V4User): void {
+    const emailKey = emailKeyOf(user);
+    if (this.byId.has(user.id)) throw new Error(`A user with id ${JSON.stringify(user.id)} is already stored.`);
+    if (this.byEmail.has(emailKey)) throw emailTaken();
+    const record: UserRecord = { slot: -1, seq: this.nextSeq++, user, emailKey, password: undefined };
+    this.ordered.append(record);
+    this.byId.set(user.id, record);
+    this.byEmail.add(emailKey, record);
+    if (typeof user.external_id === 'string') this.byExternalId.add(user.external_id, record);
+  }
+
   get(id: string): V4User | undefined {
     return this.byId.get(id)?.user;
   }

@@ -19,3 +19,12 @@ export function gatewayErrorOf(fn: () => unknown, code: ErrorCode): GatewayError
   expect(gatewayError.status).toBe(ERROR_STATUS[code]);
   return gatewayError;
 }
+
+/** Freezes a value and everything inside it, so that any mutation throws (test modules are strict). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
