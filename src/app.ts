@@ -6,6 +6,7 @@ import { createAccept } from './http/accept';
 import { createDispatch } from './http/dispatch';
 import { legacyStage } from './http/legacy-stage';
 import type { Resolver } from './resolution/resolver';
+import type { Shadow } from './shadow/create';
 import { warmUpCache, type WarmUpReport } from './resolution/warm-up';
 import { v4Authorization } from './v4/adapter';
 import type { V4Api } from './v4/api';
@@ -19,6 +20,8 @@ export interface GatewayApp {
   readonly resolver: Resolver;
   readonly v4: V4Api;
   readonly logger: Logger;
+  /** The shadow comparison (SHADOW_MODE), null when off: its report is the admin port's /migration/diffs. */
+  readonly shadow: Shadow | null;
   /**
    * Fills the cache from the V4 index with `authorization` (default: the configured key). One
    * pass at a time: a call while one runs gets the running pass.
@@ -42,7 +45,7 @@ export interface GatewayApp {
 export function createApp(config: GatewayConfig, options: AppOptions = {}): GatewayApp {
   const deps = buildDeps(config, options);
   const accept = createAccept(config, deps.observers);
-  const legacy = legacyStage({ deps: deps.operations, bodyLimitBytes: config.bodyLimitBytes, upstreamTimeoutMs: config.upstreamTimeoutMs });
+  const legacy = legacyStage({ deps: deps.operations, shadowing: deps.shadowing, bodyLimitBytes: config.bodyLimitBytes, upstreamTimeoutMs: config.upstreamTimeoutMs });
   const dispatch = createDispatch(deps, legacy);
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const state = accept(req, res);
@@ -65,8 +68,10 @@ export function createApp(config: GatewayConfig, options: AppOptions = {}): Gate
     resolver: deps.resolver,
     v4: deps.v4,
     logger: deps.logger,
+    shadow: deps.shadow,
     warmUp,
     close: () => {
+      deps.shadow?.close();
       deps.v4Client.close();
       deps.v4PassThrough?.close();
       deps.legacyBackend?.close();

@@ -1,15 +1,18 @@
 import type { ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { GatewayConfig } from './config/load';
 import type { CallObserver } from './http/accept';
 import { deprecationHeaders } from './http/deprecation-headers';
 import { errorWriter } from './http/error-handler';
 import { createPassThrough, type ForwardHandler } from './http/pass-through';
+import { Shadowing } from './http/shadowing';
 import { EmailPrivacy } from './observability/email-privacy';
 import { createLogger } from './observability/logger';
 import { bufferedStdout, logTranslation, translationLog, type TranslationLog } from './observability/translation-log';
 import type { OperationDeps } from './operations/context';
 import { Resolver } from './resolution/resolver';
+import { createShadow, type Shadow } from './shadow/create';
 import { FieldRules } from './translation/field-rules';
 import { V4Api } from './v4/api';
 import { V4Client } from './v4/client';
@@ -22,6 +25,8 @@ export interface AppOptions {
   readonly observers?: readonly CallObserver[];
   /** When the legacy API counts as deprecated since (Deprecation header); default: now. */
   readonly startedAt?: Date;
+  /** Where the gateway's own metrics go (the shadow comparison's counter); default: none. */
+  readonly metricsRegistry?: Registry;
 }
 
 export interface PassThrough {
@@ -44,6 +49,9 @@ export interface GatewayDeps {
   /** The legacy backend for paths the gateway does not translate (LEGACY_BASE_URL), null when none. */
   readonly legacyBackend: PassThrough | null;
   readonly writeError: ReturnType<typeof errorWriter>;
+  /** The shadow comparison (SHADOW_MODE), null when off. */
+  readonly shadow: Shadow | null;
+  readonly shadowing: Shadowing | null;
 }
 
 export function buildDeps(config: GatewayConfig, options: AppOptions = {}): GatewayDeps {
@@ -55,25 +63,37 @@ export function buildDeps(config: GatewayConfig, options: AppOptions = {}): Gate
   const v4 = new V4Api(v4Client);
   const resolver = new Resolver((email, scope) => v4.lookup(email, scope), { max: config.cacheMax, ttlMs: config.cacheTtlMs });
   const writeError = errorWriter(logger);
+  const operations: OperationDeps = {
+    v4,
+    resolver,
+    rules: new FieldRules(config.fieldRules),
+    privacy: new EmailPrivacy(config.logEmails, config.logHashKey),
+    verifyCachedWrites: config.verifyCachedWrites,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+  };
+  const shadow = createShadow(config, { logger, registry: options.metricsRegistry });
+  const shadowing = shadow === null ? null : new Shadowing(shadow, operations, config.shadowTimeoutMs);
   const passThrough = (target: string, isV4: boolean): PassThrough =>
-    createPassThrough({ target, isV4, timeoutMs: config.upstreamTimeoutMs, maxSockets: config.upstreamMaxSockets, writeError });
+    createPassThrough({
+      target,
+      isV4,
+      timeoutMs: config.upstreamTimeoutMs,
+      maxSockets: config.upstreamMaxSockets,
+      writeError,
+      onResponse: isV4 || shadowing === null ? undefined : (req, answer) => shadowing.onLegacyResponse(req, answer),
+    });
   return {
     logger,
     v4Client,
     v4,
     resolver,
-    operations: {
-      v4,
-      resolver,
-      rules: new FieldRules(config.fieldRules),
-      privacy: new EmailPrivacy(config.logEmails, config.logHashKey),
-      verifyCachedWrites: config.verifyCachedWrites,
-      upstreamTimeoutMs: config.upstreamTimeoutMs,
-    },
+    operations,
     observers: [logLine, ...(options.observers ?? [])],
     setDeprecationHeaders: deprecationHeaders(config.deprecationDate ?? options.startedAt ?? new Date(), config.sunsetDate),
     v4PassThrough: config.v4Passthrough ? passThrough(config.v4BaseUrl, true) : null,
     legacyBackend: config.legacyBaseUrl === null ? null : passThrough(config.legacyBaseUrl, false),
     writeError,
+    shadow,
+    shadowing,
   };
 }

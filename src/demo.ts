@@ -1,6 +1,7 @@
 import { loadConfig } from './config/load';
 import { exitAfterStopOnSignal } from './process-signals';
 import { startGateway } from './server';
+import { LegacySimulator } from './legacy-simulator';
 import { V4Simulator } from './v4-simulator';
 
 /**
@@ -11,15 +12,26 @@ async function main(): Promise<void> {
   const apiKey = 'demo-key';
   const simulator = new V4Simulator({ apiKeys: [apiKey] });
   const simulatorUrl = await simulator.start(Number(process.env.SIM_PORT ?? 0));
-  simulator.createUser(apiKey, { name: 'Jane Doe', contact_details: { email: 'jane+billing@example.com' }, external_id: 'CUST-0042' });
+  const jane = simulator.createUser(apiKey, { name: 'Jane Doe', contact_details: { email: 'jane+billing@example.com' }, external_id: 'CUST-0042' });
+  simulator.createUser(apiKey, { name: 'Joe Bloggs', contact_details: { email: 'joe@example.com' }, external_id: 'CUST-0043', user_flags: ['LICENSE_PURCHASE_RESTRICTED'] });
+  // The legacy backend, as a team starting a parallel run has it: a copy of the same users that
+  // drifted once (Jane's name was fixed in V4 only), so the diff report has something to show.
+  const legacy = LegacySimulator.copying(simulator, apiKey);
+  simulator.updateUser(apiKey, jane.id, { name: 'Jane Doe-Smith' });
+  const legacyUrl = await legacy.start(Number(process.env.LEGACY_SIM_PORT ?? 0));
 
-  const config = loadConfig({ env: process.env, overrides: { v4BaseUrl: simulatorUrl, v4ApiKey: apiKey } });
+  const config = loadConfig({
+    env: { SHADOW_MODE: 'v4-primary', ...process.env },
+    overrides: { v4BaseUrl: simulatorUrl, v4ApiKey: apiKey, legacyBaseUrl: legacyUrl },
+  });
   const gateway = await startGateway(config);
   const base = `http://127.0.0.1:${gateway.port}`;
+  const admin = `http://127.0.0.1:${gateway.adminPort}`;
   const lines = [
     '',
-    `V4 simulator: ${simulatorUrl} (tenant key "${apiKey}"; one user seeded: jane+billing@example.com)`,
-    `Gateway:      ${base}   admin: http://127.0.0.1:${gateway.adminPort}/healthz`,
+    `V4 simulator:     ${simulatorUrl} (tenant key "${apiKey}"; users jane+billing@example.com, joe@example.com)`,
+    `Legacy simulator: ${legacyUrl} (a copy of the same users; Jane's name differs)`,
+    `Gateway:          ${base}   admin: ${admin}/healthz   SHADOW_MODE=${config.shadowMode}`,
     '',
     'Try the legacy calls (paste into another terminal):',
     '',
@@ -35,12 +47,18 @@ async function main(): Promise<void> {
     `# And the removed parameter: 400 SERVICE_PARAMETER_REMOVED, nothing reaches V4`,
     `curl -i '${base}/api/management/user?service=premium'`,
     '',
+    '# Shadow comparison: V4 answers; the legacy backend gets the same reads, and the answers are compared',
+    `curl -s ${base}/api/management/user/jane%2Bbilling%40example.com; curl -s ${base}/api/management/user > /dev/null`,
+    `curl -s ${admin}/migration/diffs     # per route and client: equal, different, noise, top paths`,
+    `open ${admin}/migration               # the migration page (also: ${admin}/openapi.json)`,
+    '',
     'The translation log (one JSON line per call) follows below. Ctrl-C stops both.',
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
   exitAfterStopOnSignal(async () => {
     await gateway.shutdown();
+    await legacy.stop();
     await simulator.stop();
   });
 }

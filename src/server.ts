@@ -11,6 +11,7 @@ import { MigrationReport } from './observability/migration-report';
 import { loadOpenApiDocument } from './observability/openapi-document';
 import { ReportTimeline } from './observability/report-timeline';
 import { V4Probe } from './observability/v4-probe';
+import { shadowSummary } from './shadow/summary';
 
 /** Limits every listening socket gets (Slowloris, oversized headers, endless requests). */
 export const SERVER_LIMITS = {
@@ -62,7 +63,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const report = new MigrationReport();
   const timeline = new ReportTimeline({ bucketMs: config.migrationBucketSeconds * 1000 });
   const stdoutLines = bufferedStdout();
-  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers: [metrics.observe, report.observe, timeline.observe] });
+  const gateway = createApp(config, {
+    logger,
+    translations: translationLog(config.logLevel, stdoutLines.write),
+    observers: [metrics.observe, report.observe, timeline.observe],
+    metricsRegistry: metrics.registry,
+  });
+  const shadowRunner = gateway.shadow?.runner;
   const probe =
     config.v4ApiKey === null || config.v4ProbeIntervalMs === 0
       ? null
@@ -82,8 +89,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     metrics,
     report,
     timeline,
-    migrationPage: { clientNames: config.clientNames },
+    migrationPage: { clientNames: config.clientNames, shadow: shadowRunner === undefined ? undefined : () => shadowSummary(shadowRunner.toJson()) },
     openApiDocument: loadOpenApiDocument(),
+    diffs: shadowRunner,
   });
 
   const server = createServer(gateway.listener);
@@ -109,6 +117,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       logger.warn('grace period over: closing the connections still open');
       server.closeAllConnections();
     }
+    // Comparisons in flight finish (each has its own deadline) before the sockets they use close.
+    if (shadowRunner !== undefined) await Promise.race([shadowRunner.idle(), new Promise((resolve) => setTimeout(resolve, config.shadowTimeoutMs).unref())]);
     await new Promise<void>((resolve) => adminServer.close(() => resolve()));
     adminServer.closeAllConnections();
     gateway.close();

@@ -5,6 +5,7 @@ import { matchLegacyPath, type LegacyPathMatch } from '../translation/routes';
 import { V4_PREFIX } from '../v4/adapter';
 import { admit } from './accept';
 import type { RequestState } from './request-state';
+import { isShadowedRead } from './shadowing';
 
 type LegacyStage = (req: IncomingMessage, res: ServerResponse, state: RequestState, match: LegacyPathMatch, rawQuery: string) => Promise<void>;
 
@@ -24,9 +25,12 @@ function notFound(): GatewayError {
  * Where a call goes, decided once for every path: a legacy route (marked deprecated, then
  * translated), a V4 path (passed through unchanged), or anything else (the legacy backend, or
  * 404). Callers outside ALLOW_CIDRS are refused here, after a legacy call was marked as one.
+ * With SHADOW_MODE=legacy-primary the legacy backend answers the legacy routes too.
  */
 export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
-  const { v4PassThrough, legacyBackend, setDeprecationHeaders } = deps;
+  const { v4PassThrough, legacyBackend, setDeprecationHeaders, shadowing } = deps;
+  /** SHADOW_MODE=legacy-primary: the legacy backend answers legacy calls; V4 gets reads as the shadow. */
+  const legacyFirst = shadowing !== null && shadowing.mode === 'legacy-primary' ? legacyBackend : null;
   return async (req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> => {
     const url = req.url ?? '';
     const q = url.indexOf('?');
@@ -36,6 +40,12 @@ export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
       setDeprecationHeaders(res);
       state.record.legacyPath = match.template;
       admit(state);
+      if (legacyFirst !== null) {
+        state.record.route = match.kind === 'route' ? match.route.id : `legacy-${match.kind}`;
+        if (isShadowedRead(req, match)) shadowing?.expectLegacyAnswer(req, state);
+        await legacyFirst.handler(req, res);
+        return;
+      }
       await legacy(req, res, state, match, q === -1 ? '' : url.slice(q + 1));
       return;
     }

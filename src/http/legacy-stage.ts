@@ -1,13 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OperationDeps } from '../operations/context';
 import { answerLegacyCall } from '../operations/answer-legacy-call';
+import type { LegacyAnswer } from '../operations/legacy-answer';
 import type { LegacyPathMatch } from '../translation/routes';
 import { readJsonBody } from './read-body';
 import type { RequestState } from './request-state';
+import type { Shadowing } from './shadowing';
 import { writeAnswer } from './write-answer';
 
 export interface LegacyStageOptions {
   readonly deps: OperationDeps;
+  /** The shadow comparison in v4-primary mode (told each answer and refusal), null when off. */
+  readonly shadowing: Shadowing | null;
   readonly bodyLimitBytes: number;
   readonly upstreamTimeoutMs: number;
 }
@@ -17,9 +21,9 @@ export interface LegacyStageOptions {
  * `explain` runs too) with the body read from the request, then the answer written.
  */
 export function legacyStage(options: LegacyStageOptions) {
-  const { deps, bodyLimitBytes, upstreamTimeoutMs } = options;
+  const { deps, bodyLimitBytes, upstreamTimeoutMs, shadowing } = options;
   return async (req: IncomingMessage, res: ServerResponse, state: RequestState, match: LegacyPathMatch, rawQuery: string): Promise<void> => {
-    const answer = await answerLegacyCall(
+    const answering = answerLegacyCall(
       deps,
       match,
       {
@@ -33,6 +37,17 @@ export function legacyStage(options: LegacyStageOptions) {
       },
       upstreamTimeoutMs,
     );
+    let answer: LegacyAnswer;
+    if (shadowing === null) {
+      answer = await answering;
+    } else {
+      try {
+        answer = shadowing.afterAnswer(req, state, match, await answering);
+      } catch (err) {
+        shadowing.afterRefusal(req, state, match, err);
+        throw err;
+      }
+    }
     await writeAnswer(res, answer, match.kind === 'route' && match.head);
   };
 }

@@ -17,6 +17,8 @@ export interface PassThroughOptions {
    * gets the request as it came.
    */
   readonly isV4: boolean;
+  /** Told about the upstream's answer as it begins to stream to the client (the shadow comparison's legacy-primary mode). */
+  readonly onResponse?: (req: http.IncomingMessage, answer: http.IncomingMessage) => void;
   /** The gateway's one error writer: a failed upstream is answered as every other error is. */
   readonly writeError: (err: unknown, req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
@@ -67,6 +69,7 @@ export function createPassThrough(options: PassThroughOptions): { handler: Forwa
         proxyReq.once('response', (proxyRes) => {
           clearTimeout(timer);
           state.record.v4Status = proxyRes.statusCode;
+          options.onResponse?.(req, proxyRes);
         });
         proxyReq.once('close', () => clearTimeout(timer));
       },

@@ -10,8 +10,11 @@ import { ShadowMetrics } from './shadow-metrics';
 
 export interface Shadow {
   readonly runner: ShadowRunner;
-  /** The legacy backend as a shadow (v4-primary mode); null in legacy-primary mode. */
-  readonly legacyCaller: LegacyShadowCaller | null;
+  /**
+   * The legacy backend, for reads the gateway makes itself: the shadow in v4-primary mode; in
+   * legacy-primary mode the second ask for learnt noise and the read-back after writes.
+   */
+  readonly legacyCaller: LegacyShadowCaller;
   /** Whether writes are read back from both sides afterwards (SHADOW_VERIFY_WRITES). */
   readonly verifyWrites: boolean;
   /** Frees the legacy caller's sockets. */
@@ -54,9 +57,6 @@ export function createShadow(config: ShadowConfig, deps: { logger: Logger; regis
       ...(deps.random === undefined ? {} : { random: deps.random }),
     },
   );
-  const legacyCaller =
-    config.shadowMode === 'v4-primary'
-      ? new LegacyShadowCaller(config.legacyBaseUrl, { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes })
-      : null;
-  return { runner, legacyCaller, verifyWrites: config.shadowVerifyWrites, close: () => legacyCaller?.close() };
+  const legacyCaller = new LegacyShadowCaller(config.legacyBaseUrl, { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes });
+  return { runner, legacyCaller, verifyWrites: config.shadowVerifyWrites, close: () => legacyCaller.close() };
 }

@@ -53,8 +53,11 @@ async function startWorld(legacyOf: (sim: V4Simulator) => LegacySimulator, overr
   const legacy = legacyOf(sim);
   const legacyUrl = await legacy.start(0);
   const { logger, lines, translations } = createMemoryLogger('debug');
-  const config = loadConfig({ env: {}, overrides: { v4BaseUrl: v4Url, v4ApiKey: KEY_1, legacyBaseUrl: legacyUrl, shadowMode: 'v4-primary', logHashKey: HASH_KEY, ...overrides } });
-  const gateway = createApp(config, { logger, translations });
+  const settings: Partial<RawConfig> = { v4BaseUrl: v4Url, v4ApiKey: KEY_1, legacyBaseUrl: legacyUrl, shadowMode: 'v4-primary', logHashKey: HASH_KEY, ...overrides };
+  const config = loadConfig({ env: {}, overrides: settings });
+  // The runner is driven directly here (test/integration/shadow-wiring.test.ts covers the gateway's
+  // own wiring): the gateway itself runs without a shadow of its own.
+  const gateway = createApp(loadConfig({ env: {}, overrides: { ...settings, shadowMode: 'off' } }), { logger, translations });
   const server = http.createServer(gateway.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const registry = new Registry();
