@@ -17,7 +17,7 @@ import { createLogger } from './observability/logger';
 import { bufferedStdout, logTranslation, translationLog, type TranslationLog } from './observability/translation-log';
 import type { OperationDeps } from './operations/context';
 import { FingerprintMemo } from './resolution/credential-fingerprint';
-import { Resolver } from './resolution/resolver';
+import { Resolver, type ResolverFactory } from './resolution/resolver';
 import { warmUpCache, type WarmUpReport } from './resolution/warm-up';
 import { FieldRules } from './translation/field-rules';
 import { isLegacyPath, LEGACY_COLLECTION_PATH, legacyTemplate } from './translation/routes';
@@ -35,6 +35,8 @@ export interface AppDeps {
   readonly observers?: readonly CallObserver[];
   /** When the legacy API counts as deprecated since (Deprecation header); default: now. */
   readonly startedAt?: Date;
+  /** Makes the resolver (default: in memory); server.ts passes the Redis-backed one when REDIS_URL is set. */
+  readonly createResolver?: ResolverFactory;
 }
 
 export interface GatewayApp {
@@ -83,7 +85,7 @@ export function createApp(config: GatewayConfig, deps: AppDeps = {}): GatewayApp
   const trustedProxies = config.trustedProxies.length === 0 ? null : buildBlockList(config.trustedProxies);
   const v4Client = new V4Client(config.v4BaseUrl, { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes });
   const v4 = new V4Api(v4Client);
-  const resolver = new Resolver((email, scope) => v4.lookup(email, scope), { max: config.cacheMax, ttlMs: config.cacheTtlMs });
+  const resolver = (deps.createResolver ?? ((lookup, options) => new Resolver(lookup, options)))((email, scope) => v4.lookup(email, scope), { max: config.cacheMax, ttlMs: config.cacheTtlMs });
   const operationDeps: OperationDeps = {
     v4,
     resolver,

@@ -9,6 +9,9 @@ import { bufferedStdout, translationLog } from './observability/translation-log'
 import { GatewayMetrics } from './observability/metrics';
 import { MigrationReport } from './observability/migration-report';
 import { V4Probe } from './observability/v4-probe';
+import { RedisLink } from './redis/redis-link';
+import type { ResolverFactory } from './resolution/resolver';
+import { SharedResolver } from './resolution/shared-resolver';
 
 /** Limits every listening socket gets (Slowloris, oversized headers, endless requests). */
 export const SERVER_LIMITS = {
@@ -59,12 +62,22 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const metrics = new GatewayMetrics();
   const report = new MigrationReport();
   const stdoutLines = bufferedStdout();
-  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers: [metrics.observe, report.observe] });
+  // REDIS_URL: the resolution cache is shared by the fleet (in memory otherwise, as always).
+  const link = config.redisUrl === null ? null : new RedisLink({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs, healthIntervalMs: config.redisHealthIntervalMs, channel: `${config.redisKeyPrefix}:invalidations`, logger });
+  let shared: SharedResolver | null = null;
+  const createResolver: ResolverFactory | undefined =
+    link === null
+      ? undefined
+      : (lookup, options) =>
+          (shared = new SharedResolver(lookup, { ...options, link, keyPrefix: config.redisKeyPrefix, lockMs: config.redisLockMs, lookupWindowMs: Math.max(2 * config.upstreamTimeoutMs + config.redisLockMs, 10_000), logger }));
+  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers: [metrics.observe, report.observe], createResolver });
+  link?.start();
   const probe =
     config.v4ApiKey === null || config.v4ProbeIntervalMs === 0
       ? null
       : new V4Probe({ baseUrl: v4BaseUrl, apiKey: config.v4ApiKey, intervalMs: config.v4ProbeIntervalMs, timeoutMs: Math.min(config.upstreamTimeoutMs, config.v4ProbeIntervalMs), logger });
   metrics.attach({ resolver: gateway.resolver, v4: gateway.v4, probe, report });
+  if (link !== null && shared !== null) metrics.attach({ shared: { link, staleness: (shared as SharedResolver).staleness, stats: gateway.resolver.stats } });
   let shuttingDown = false;
   const readiness = [
     // The process listens only once its configuration loaded and validated.
@@ -100,6 +113,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await new Promise<void>((resolve) => adminServer.close(() => resolve()));
     adminServer.closeAllConnections();
     gateway.close();
+    await link?.close();
     stdoutLines.flush();
     logger.info('stopped');
   };

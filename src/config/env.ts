@@ -34,6 +34,13 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; key: keyof RawConfig; ki
   { env: 'LOG_EMAILS', key: 'logEmails', kind: 'word' },
   { env: 'LOG_HASH_KEY', key: 'logHashKey', kind: 'string' },
   { env: 'SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs', kind: 'integer' },
+  { env: 'REDIS_URL', key: 'redisUrl', kind: 'string' },
+  { env: 'REDIS_TIMEOUT_MS', key: 'redisTimeoutMs', kind: 'integer' },
+  { env: 'REDIS_HEALTH_INTERVAL_MS', key: 'redisHealthIntervalMs', kind: 'integer' },
+  { env: 'REDIS_LOCK_MS', key: 'redisLockMs', kind: 'integer' },
+  { env: 'REDIS_KEY_PREFIX', key: 'redisKeyPrefix', kind: 'string' },
+  { env: 'REDIS_REPORT_INTERVAL_MS', key: 'redisReportIntervalMs', kind: 'integer' },
+  { env: 'REDIS_REPORT_TTL_MS', key: 'redisReportTtlMs', kind: 'integer' },
 ];
 
 export class SettingError extends Error {

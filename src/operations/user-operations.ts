@@ -47,7 +47,7 @@ export async function getUser(deps: OperationDeps, call: LegacyCall, res: Server
   });
   call.record.v4Status = response.status;
   if (!isSuccess(response)) throw new V4Answer(response);
-  deps.resolver.remember(call.credential, call.email as string, userId);
+  await deps.resolver.remember(call.credential, call.email as string, userId);
   sendLegacyUser(deps, res, response);
 }
 
@@ -67,7 +67,7 @@ export async function createUser(deps: OperationDeps, call: LegacyCall, res: Ser
     call.record.email = deps.privacy.forLog(email.toLowerCase());
     // The write happened: even an id that cannot be cached must not turn it into an error.
     try {
-      deps.resolver.remember(call.credential, email.toLowerCase(), readUserId(user));
+      await deps.resolver.remember(call.credential, email.toLowerCase(), readUserId(user));
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       call.record.reason = 'created user has no plain id; not cached';
@@ -93,13 +93,13 @@ export async function updateUser(deps: OperationDeps, call: LegacyCall, res: Ser
     user = writtenUser(response);
   } catch (err) {
     // Whether the email changed is unknown: the entry must not outlive that doubt.
-    deps.resolver.forget(call.credential, email);
+    await deps.resolver.forget(call.credential, email);
     throw err;
   }
   const newEmail = readUserEmail(user)?.toLowerCase();
   if (newEmail !== undefined && newEmail !== email) {
-    deps.resolver.forget(call.credential, email);
-    deps.resolver.remember(call.credential, newEmail, userId);
+    await deps.resolver.forget(call.credential, email);
+    await deps.resolver.remember(call.credential, newEmail, userId);
   }
   sendJson(res, response.status, deps.rules.toLegacy(user));
 }
@@ -113,7 +113,7 @@ export async function deleteUser(deps: OperationDeps, call: LegacyCall, res: Ser
   });
   call.record.v4Status = response.status;
   if (!isSuccess(response)) throw new V4Answer(response);
-  deps.resolver.forget(call.credential, call.email as string);
+  await deps.resolver.forget(call.credential, call.email as string);
   if (response.status === 204 || response.body.length === 0) {
     sendEmpty(res, response.status);
     return;
