@@ -8,6 +8,7 @@ import { createLogger } from './observability/logger';
 import { bufferedStdout, translationLog } from './observability/translation-log';
 import { GatewayMetrics } from './observability/metrics';
 import { MigrationReport } from './observability/migration-report';
+import { SharedReport } from './observability/shared-report';
 import { V4Probe } from './observability/v4-probe';
 import { RedisLink } from './redis/redis-link';
 import type { ResolverFactory } from './resolution/resolver';
@@ -70,8 +71,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ? undefined
       : (lookup, options) =>
           (shared = new SharedResolver(lookup, { ...options, link, keyPrefix: config.redisKeyPrefix, lockMs: config.redisLockMs, lookupWindowMs: Math.max(2 * config.upstreamTimeoutMs + config.redisLockMs, 10_000), logger }));
-  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers: [metrics.observe, report.observe], createResolver });
+  // With Redis the report on any replica is the fleet's; this replica's own stays as the fallback.
+  const fleetReport = link === null ? null : new SharedReport(report, { link, keyPrefix: config.redisKeyPrefix, intervalMs: config.redisReportIntervalMs, ttlMs: config.redisReportTtlMs, maxClients: report.maxClients, logger });
+  const observers = fleetReport === null ? [metrics.observe, report.observe] : [metrics.observe, report.observe, fleetReport.observe];
+  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers, createResolver });
   link?.start();
+  fleetReport?.start();
   const probe =
     config.v4ApiKey === null || config.v4ProbeIntervalMs === 0
       ? null
@@ -85,7 +90,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     { name: 'shutdown', problem: () => (shuttingDown ? 'shutting down' : null) },
     ...(probe === null ? [] : [{ name: 'v4', problem: () => probe.check() }]),
   ];
-  const admin = createAdminApp({ readiness, logger, warmUp: gateway.warmUp, metrics, report });
+  // Redis is never a readiness condition: without it the gateway serves from memory and V4.
+  const admin = createAdminApp({ readiness, logger, warmUp: gateway.warmUp, metrics, report: fleetReport ?? report });
 
   const server = createServer(gateway.listener);
   const adminServer = createServer(admin);
@@ -113,6 +119,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await new Promise<void>((resolve) => adminServer.close(() => resolve()));
     adminServer.closeAllConnections();
     gateway.close();
+    fleetReport?.stop();
+    // The last counts of this replica go to the shared report before the link closes.
+    await fleetReport?.flush();
     await link?.close();
     stdoutLines.flush();
     logger.info('stopped');

@@ -7,7 +7,11 @@ export type RedisState = 'up' | 'down';
 
 /** Thrown instead of a Redis error or timeout: the caller falls back to memory and V4. */
 export class RedisUnavailable extends Error {
-  constructor(reason: string) {
+  /** `sent`: the command may have reached Redis (it failed or timed out after being sent). */
+  constructor(
+    reason: string,
+    readonly sent = true,
+  ) {
     super(`redis unavailable: ${reason}`);
     this.name = 'RedisUnavailable';
   }
@@ -127,7 +131,7 @@ export class RedisLink {
 
   /** One command with the link's deadline; RedisUnavailable when down, failed or late. */
   async command<T>(args: readonly string[]): Promise<T> {
-    if (this.current !== 'up') throw new RedisUnavailable('down');
+    if (this.current !== 'up') throw new RedisUnavailable('down', false);
     try {
       return await this.client.sendCommand<T>(args, { timeout: this.options.timeoutMs, rejectInFlight: true });
     } catch (err) {
