@@ -10,9 +10,7 @@ import { GatewayMetrics } from './observability/metrics';
 import { MigrationReport } from './observability/migration-report';
 import { SharedReport } from './observability/shared-report';
 import { V4Probe } from './observability/v4-probe';
-import { RedisLink } from './redis/redis-link';
-import type { ResolverFactory } from './resolution/resolver';
-import { SharedResolver } from './resolution/shared-resolver';
+import { redisLinkFor, sharedResolverFactory } from './resolution/shared-setup';
 
 /** Limits every listening socket gets (Slowloris, oversized headers, endless requests). */
 export const SERVER_LIMITS = {
@@ -64,17 +62,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const report = new MigrationReport();
   const stdoutLines = bufferedStdout();
   // REDIS_URL: the resolution cache is shared by the fleet (in memory otherwise, as always).
-  const link = config.redisUrl === null ? null : new RedisLink({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs, healthIntervalMs: config.redisHealthIntervalMs, channel: `${config.redisKeyPrefix}:invalidations`, logger });
-  let shared: SharedResolver | null = null;
-  const createResolver: ResolverFactory | undefined =
-    link === null
-      ? undefined
-      : (lookup, options) =>
-          (shared = new SharedResolver(lookup, { ...options, link, keyPrefix: config.redisKeyPrefix, lockMs: config.redisLockMs, lookupWindowMs: Math.max(2 * config.upstreamTimeoutMs + config.redisLockMs, 10_000), logger }));
+  const link = redisLinkFor(config, logger);
+  const shared = link === null ? null : sharedResolverFactory(config, link, logger);
   // With Redis the report on any replica is the fleet's; this replica's own stays as the fallback.
   const fleetReport = link === null ? null : new SharedReport(report, { link, keyPrefix: config.redisKeyPrefix, intervalMs: config.redisReportIntervalMs, ttlMs: config.redisReportTtlMs, maxClients: report.maxClients, logger });
   const observers = fleetReport === null ? [metrics.observe, report.observe] : [metrics.observe, report.observe, fleetReport.observe];
-  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers, createResolver });
+  const gateway = createApp(config, { logger, translations: translationLog(config.logLevel, stdoutLines.write), observers, createResolver: shared?.factory });
   link?.start();
   fleetReport?.start();
   const probe =
@@ -82,7 +75,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ? null
       : new V4Probe({ baseUrl: v4BaseUrl, apiKey: config.v4ApiKey, intervalMs: config.v4ProbeIntervalMs, timeoutMs: Math.min(config.upstreamTimeoutMs, config.v4ProbeIntervalMs), logger });
   metrics.attach({ resolver: gateway.resolver, v4: gateway.v4, probe, report });
-  if (link !== null && shared !== null) metrics.attach({ shared: { link, staleness: (shared as SharedResolver).staleness, stats: gateway.resolver.stats } });
+  const sharedResolver = shared?.made() ?? null;
+  if (link !== null && sharedResolver !== null) metrics.attach({ shared: { link, staleness: sharedResolver.staleness, stats: sharedResolver.stats } });
   let shuttingDown = false;
   const readiness = [
     // The process listens only once its configuration loaded and validated.

@@ -6,7 +6,7 @@ import { V4Simulator } from '../../src/v4-simulator';
 import type { RecordedRequest } from '../../src/v4-simulator/types';
 import type { FleetReportJson } from '../../src/observability/shared-report';
 import { spawnGateway, type GatewayProcess } from './process-harness';
-import { haveRedisServer, RedisServer } from './redis-harness';
+import { haveRedisServer, RedisServer } from '../bench/redis-server';
 
 const describeWithRedis = haveRedisServer() || process.env.CI === 'true' ? describe : describe.skip;
 

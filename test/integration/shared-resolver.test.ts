@@ -8,7 +8,7 @@ import { entryKey } from '../../src/resolution/shared-entries';
 import { SharedResolver } from '../../src/resolution/shared-resolver';
 import type { CallScope, LookupResult } from '../../src/v4/api';
 import { Deadline } from '../../src/v4/deadline';
-import { haveRedisServer, RedisServer } from './redis-harness';
+import { haveRedisServer, RedisServer } from '../bench/redis-server';
 
 const describeWithRedis = haveRedisServer() || process.env.CI === 'true' ? describe : describe.skip;
 
