@@ -11,7 +11,7 @@ import { EmailPrivacy } from './observability/email-privacy';
 import { createLogger } from './observability/logger';
 import { bufferedStdout, logTranslation, translationLog, type TranslationLog } from './observability/translation-log';
 import type { OperationDeps } from './operations/context';
-import { Resolver } from './resolution/resolver';
+import { Resolver, type ResolverFactory } from './resolution/resolver';
 import { createShadow, type Shadow } from './shadow/create';
 import { FieldRules } from './translation/field-rules';
 import { V4Api } from './v4/api';
@@ -27,6 +27,8 @@ export interface AppOptions {
   readonly startedAt?: Date;
   /** Where the gateway's own metrics go (the shadow comparison's counter); default: none. */
   readonly metricsRegistry?: Registry;
+  /** Makes the resolver (default: in memory); server.ts passes the Redis-backed one when REDIS_URL is set. */
+  readonly createResolver?: ResolverFactory;
 }
 
 export interface PassThrough {
@@ -61,7 +63,8 @@ export function buildDeps(config: GatewayConfig, options: AppOptions = {}): Gate
   const logLine: CallObserver = (state, status, completed) => logTranslation(translations, state, status, completed);
   const v4Client = new V4Client(config.v4BaseUrl, { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes });
   const v4 = new V4Api(v4Client);
-  const resolver = new Resolver((email, scope) => v4.lookup(email, scope), { max: config.cacheMax, ttlMs: config.cacheTtlMs });
+  const makeResolver = options.createResolver ?? ((lookup, resolverOptions) => new Resolver(lookup, resolverOptions));
+  const resolver = makeResolver((email, scope) => v4.lookup(email, scope), { max: config.cacheMax, ttlMs: config.cacheTtlMs });
   const writeError = errorWriter(logger);
   const operations: OperationDeps = {
     v4,

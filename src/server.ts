@@ -10,7 +10,9 @@ import { GatewayMetrics } from './observability/metrics';
 import { MigrationReport } from './observability/migration-report';
 import { loadOpenApiDocument } from './observability/openapi-document';
 import { ReportTimeline } from './observability/report-timeline';
+import { SharedReport } from './observability/shared-report';
 import { V4Probe } from './observability/v4-probe';
+import { redisLinkFor, sharedResolverFactory } from './resolution/shared-setup';
 import { shadowSummary } from './shadow/summary';
 
 /** Limits every listening socket gets (Slowloris, oversized headers, endless requests). */
@@ -63,18 +65,29 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const report = new MigrationReport();
   const timeline = new ReportTimeline({ bucketMs: config.migrationBucketSeconds * 1000 });
   const stdoutLines = bufferedStdout();
+  // REDIS_URL: the resolution cache is shared by the fleet (in memory otherwise, as always).
+  const link = redisLinkFor(config, logger);
+  const shared = link === null ? null : sharedResolverFactory(config, link, logger);
+  // With Redis the report on any replica is the fleet's; this replica's own stays as the fallback.
+  const fleetReport = link === null ? null : new SharedReport(report, { link, keyPrefix: config.redisKeyPrefix, intervalMs: config.redisReportIntervalMs, ttlMs: config.redisReportTtlMs, maxClients: report.maxClients, logger });
+  const observers = [metrics.observe, report.observe, timeline.observe, ...(fleetReport === null ? [] : [fleetReport.observe])];
   const gateway = createApp(config, {
     logger,
     translations: translationLog(config.logLevel, stdoutLines.write),
-    observers: [metrics.observe, report.observe, timeline.observe],
+    observers,
     metricsRegistry: metrics.registry,
+    createResolver: shared?.factory,
   });
+  link?.start();
+  fleetReport?.start();
   const shadowRunner = gateway.shadow?.runner;
   const probe =
     config.v4ApiKey === null || config.v4ProbeIntervalMs === 0
       ? null
       : new V4Probe({ baseUrl: v4BaseUrl, apiKey: config.v4ApiKey, intervalMs: config.v4ProbeIntervalMs, timeoutMs: Math.min(config.upstreamTimeoutMs, config.v4ProbeIntervalMs), logger });
   metrics.attach({ resolver: gateway.resolver, v4: gateway.v4, probe, report });
+  const sharedResolver = shared?.made() ?? null;
+  if (link !== null && sharedResolver !== null) metrics.attach({ shared: { link, staleness: sharedResolver.staleness, stats: sharedResolver.stats } });
   let shuttingDown = false;
   const readiness = [
     // The process listens only once its configuration loaded and validated.
@@ -82,12 +95,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     { name: 'shutdown', problem: () => (shuttingDown ? 'shutting down' : null) },
     ...(probe === null ? [] : [{ name: 'v4', problem: () => probe.check() }]),
   ];
+  // Redis is never a readiness condition: without it the gateway serves from memory and V4.
   const admin = createAdminApp({
     readiness,
     logger,
     warmUp: gateway.warmUp,
     metrics,
-    report,
+    report: fleetReport ?? report,
     timeline,
     migrationPage: { clientNames: config.clientNames, shadow: shadowRunner === undefined ? undefined : () => shadowSummary(shadowRunner.toJson()) },
     openApiDocument: loadOpenApiDocument(),
@@ -122,6 +136,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await new Promise<void>((resolve) => adminServer.close(() => resolve()));
     adminServer.closeAllConnections();
     gateway.close();
+    fleetReport?.stop();
+    // The last counts of this replica go to the shared report before the link closes.
+    await fleetReport?.flush();
+    await link?.close();
     stdoutLines.flush();
     logger.info('stopped');
   };

@@ -42,6 +42,13 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; key: keyof RawConfig; ki
   { env: 'SHADOW_NOISE_SAMPLES', key: 'shadowNoiseSamples', kind: 'integer' },
   { env: 'SHADOW_IGNORE_PATHS', key: 'shadowIgnorePaths', kind: 'list' },
   { env: 'SHADOW_VERIFY_WRITES', key: 'shadowVerifyWrites', kind: 'boolean' },
+  { env: 'REDIS_URL', key: 'redisUrl', kind: 'string' },
+  { env: 'REDIS_TIMEOUT_MS', key: 'redisTimeoutMs', kind: 'integer' },
+  { env: 'REDIS_HEALTH_INTERVAL_MS', key: 'redisHealthIntervalMs', kind: 'integer' },
+  { env: 'REDIS_LOCK_MS', key: 'redisLockMs', kind: 'integer' },
+  { env: 'REDIS_KEY_PREFIX', key: 'redisKeyPrefix', kind: 'string' },
+  { env: 'REDIS_REPORT_INTERVAL_MS', key: 'redisReportIntervalMs', kind: 'integer' },
+  { env: 'REDIS_REPORT_TTL_MS', key: 'redisReportTtlMs', kind: 'integer' },
 ];
 
 export class SettingError extends Error {

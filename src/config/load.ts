@@ -34,6 +34,14 @@ export interface GatewayConfig {
   readonly logEmails: RawConfig['logEmails'];
   readonly logHashKey: string | null;
   readonly shutdownGraceMs: number;
+  /** Null: everything in memory (the default). Holds a password, if any: never log it whole. */
+  readonly redisUrl: string | null;
+  readonly redisTimeoutMs: number;
+  readonly redisHealthIntervalMs: number;
+  readonly redisLockMs: number;
+  readonly redisKeyPrefix: string;
+  readonly redisReportIntervalMs: number;
+  readonly redisReportTtlMs: number;
   readonly fieldRules: readonly FieldRuleConfig[];
   readonly migrationBucketSeconds: number;
   readonly clientNames: Readonly<Record<string, string>>;
@@ -175,6 +183,13 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     logEmails: raw.logEmails,
     logHashKey: raw.logHashKey,
     shutdownGraceMs: raw.shutdownGraceMs,
+    redisUrl: raw.redisUrl,
+    redisTimeoutMs: raw.redisTimeoutMs,
+    redisHealthIntervalMs: raw.redisHealthIntervalMs,
+    redisLockMs: raw.redisLockMs,
+    redisKeyPrefix: raw.redisKeyPrefix,
+    redisReportIntervalMs: raw.redisReportIntervalMs,
+    redisReportTtlMs: raw.redisReportTtlMs,
     fieldRules: Object.freeze(raw.fieldRules.map((rule) => Object.freeze({ ...rule }))),
     migrationBucketSeconds: raw.migrationBucketSeconds,
     clientNames: Object.freeze({ ...raw.clientNames }),

@@ -27,6 +27,16 @@ const httpUrl = z
     }
   }, { message: 'must be an http:// or https:// URL without query or fragment' });
 
+/** redis:// or rediss:// (TLS), with optional user, password and database number. */
+const redisUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && url.search === '' && url.hash === '' && /^\/?\d*$/.test(url.pathname);
+  } catch {
+    return false;
+  }
+}, { message: 'must be a redis:// or rediss:// URL such as redis://redis:6379/0' });
+
 const port = z.number().int().min(0).max(65535);
 
 /** A dotted path of plain field names (`contact_details.email`). */
@@ -94,6 +104,20 @@ export const configSchema = z.strictObject({
   /** Key of the HMAC that hashes emails in logs; null: a random key per process. */
   logHashKey: z.string().min(16, { message: 'must be at least 16 characters' }).nullable(),
   shutdownGraceMs: z.number().int().min(0).max(600_000),
+  /** Where the shared resolution cache and migration report live; null: in memory, per process. */
+  redisUrl: redisUrl.nullable(),
+  /** Deadline of one Redis command; past it the gateway counts Redis as down and goes on without it. */
+  redisTimeoutMs: z.number().int().min(1).max(60_000),
+  /** How often a replica checks a Redis it counts as down (and one it counts as up). */
+  redisHealthIntervalMs: z.number().int().min(50).max(60_000),
+  /** How long the lock of a cold lookup is held at most (other replicas wait for its answer). */
+  redisLockMs: z.number().int().min(10).max(60_000),
+  /** Prefix of every key and of the invalidation channel (several gateway fleets on one Redis). */
+  redisKeyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1 to 64 letters, digits, _ . or -' }),
+  /** How often a replica adds its migration-report counts to Redis. */
+  redisReportIntervalMs: z.number().int().min(50).max(3_600_000),
+  /** How long the shared migration report keeps a client (or a replica) after its last call. */
+  redisReportTtlMs: z.number().int().min(1000),
   fieldRules: z.array(fieldRuleSchema).min(1),
   /** Length of one bucket of the migration page's charts (48 buckets: the default shows 24 h). */
   migrationBucketSeconds: z.number().int().min(1).max(86_400),

@@ -19,7 +19,8 @@ export interface AdminOptions {
   readonly logger: Logger;
   readonly warmUp: (authorization?: string) => Promise<WarmUpReport>;
   readonly metrics?: { readonly contentType: string; text(): Promise<string> };
-  readonly report?: { toJson(): MigrationReportJson; toCsv(): string };
+  /** In memory, or the fleet's (REDIS_URL): read from Redis, hence maybe a promise. */
+  readonly report?: { toJson(): MigrationReportJson | Promise<MigrationReportJson>; toCsv(): string | Promise<string> };
   /** Calls per client per time bucket: `timeline` in the report's JSON, and the page's charts. */
   readonly timeline?: { toJson(): TimelineJson };
   /** GET /migration (needs `report` and `timeline`). */
@@ -74,23 +75,24 @@ export function createAdminApp(options: AdminOptions): Express {
     });
   }
   if (report !== undefined) {
-    app.get('/migration/report', (req, res) => {
+    app.get('/migration/report', async (req, res) => {
       const format = req.query.format ?? 'json';
       if (format === 'csv') {
         res.status(200).setHeader('content-type', 'text/csv; charset=utf-8');
         res.setHeader('content-disposition', 'inline; filename="migration-report.csv"');
-        res.end(report.toCsv());
+        res.end(await report.toCsv());
       } else if (format === 'json') {
-        res.status(200).json(timeline === undefined ? report.toJson() : { ...report.toJson(), timeline: timeline.toJson() });
+        const json = await report.toJson();
+        res.status(200).json(timeline === undefined ? json : { ...json, timeline: timeline.toJson() });
       } else {
         res.status(400).json({ error: { code: 'INVALID_QUERY', message: 'format must be json (the default) or csv.' } });
       }
     });
   }
   if (report !== undefined && timeline !== undefined && migrationPage !== undefined) {
-    app.get('/migration', (_req, res) => {
+    app.get('/migration', async (_req, res) => {
       const html = renderMigrationPage({
-        report: report.toJson(),
+        report: await report.toJson(),
         timeline: timeline.toJson(),
         clientNames: migrationPage.clientNames,
         shadow: migrationPage.shadow?.(),

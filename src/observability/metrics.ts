@@ -24,9 +24,21 @@ export interface ReportSource {
   readonly overflowCalls: number;
 }
 
+/** The shared cache's link to Redis and its staleness bound (REDIS_URL set). */
+export interface SharedCacheSource {
+  readonly link: {
+    readonly state: 'up' | 'down';
+    readonly stats: Readonly<{ enteredUp: number; enteredDown: number; commandFailures: number }>;
+  };
+  readonly staleness: { boundSeconds(): number; readonly lagSumSeconds: number };
+  readonly stats: ResolutionStats;
+}
+
 /** Everything read at scrape time rather than counted per call; any may be missing. */
 export interface MetricSources {
   readonly resolver?: ResolverSource;
+  /** Present only with Redis: its metrics exist only then. */
+  readonly shared?: SharedCacheSource;
   readonly v4?: V4CallSource;
   readonly probe?: ProbeSource | null;
   readonly report?: ReportSource;
@@ -181,6 +193,10 @@ export class GatewayMetrics {
       if (this.sources.probe !== undefined && this.sources.probe !== null) throw new Error('a probe is attached already');
       this.registerProbeMetrics(probe);
     }
+    if (sources.shared !== undefined) {
+      if (this.sources.shared !== undefined) throw new Error('a shared cache is attached already');
+      this.registerSharedMetrics(sources.shared);
+    }
     this.sources = { ...this.sources, ...sources };
   }
 
@@ -282,6 +298,78 @@ export class GatewayMetrics {
         const report = sources().report;
         this.reset();
         if (report !== undefined) this.inc(report.overflowCalls);
+      },
+    });
+  }
+
+  /** Redis's metrics exist only with REDIS_URL, so that no alert fires on an in-memory gateway. */
+  private registerSharedMetrics(shared: SharedCacheSource): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: `${PREFIX}redis_up`,
+      help: 'Whether the shared cache counts Redis as up (1: commands and the invalidation channel answer) or down (0: serving from the local cache and V4).',
+      registers,
+      collect() {
+        this.set(shared.link.state === 'up' ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}redis_state_changes_total`,
+      help: 'Changes of the Redis link state, by the state entered (up, down). Each drops the whole local cache.',
+      labelNames: ['to'] as const,
+      registers,
+      collect() {
+        const counts = shared.link.stats;
+        this.reset();
+        this.inc({ to: 'up' }, counts.enteredUp);
+        this.inc({ to: 'down' }, counts.enteredDown);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}redis_command_failures_total`,
+      help: 'Redis commands that failed or missed REDIS_TIMEOUT_MS (each one switched the gateway to memory and V4 until Redis answers again).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(shared.link.stats.commandFailures);
+      },
+    });
+    const events: ReadonlyArray<[string, (stats: ResolutionStats) => number]> = [
+      ['shared_hit', (s) => s.sharedHits],
+      ['lock_wait', (s) => s.lockWaits],
+      ['lock_wait_served', (s) => s.lockWaitsServed],
+      ['fallback', (s) => s.sharedFallbacks],
+      ['invalidation_sent', (s) => s.invalidationsSent],
+      ['invalidation_received', (s) => s.invalidationsReceived],
+      ['local_entry_invalidated', (s) => s.localEntriesInvalidated],
+      ['local_cache_dropped', (s) => s.localCacheDrops],
+      ['stale_fill_refused', (s) => s.staleFillsRefused],
+    ];
+    new Counter({
+      name: `${PREFIX}shared_cache_events_total`,
+      help: 'Shared cache events: shared_hit (a local miss Redis answered), lock_wait (waited for another replica\'s lookup), lock_wait_served (and its answer served), fallback (went on without Redis), invalidation_sent/received, local_entry_invalidated, local_cache_dropped (the channel dropped or came back), stale_fill_refused (a lookup answer older than an invalidation, not kept).',
+      labelNames: ['event'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [event, read] of events) this.inc({ event }, read(shared.stats));
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}cache_local_staleness_seconds`,
+      help: 'How stale the local cache level may be against the fleet: with Redis up, the largest invalidation delivery lag of the last 30-60 s; with Redis down, the time it has been down (at most CACHE_TTL_MS).',
+      registers,
+      collect() {
+        this.set(shared.staleness.boundSeconds());
+      },
+    });
+    new Counter({
+      name: `${PREFIX}cache_invalidation_lag_seconds_total`,
+      help: 'Sum of the delivery lags of the invalidations received (divide by the invalidation_received events for the mean).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(shared.staleness.lagSumSeconds);
       },
     });
   }

@@ -9,7 +9,8 @@ type LegacyRoute = LegacyRouteId;
 const LEGACY_OTHER = REPORT_LEGACY_ROUTES.length; // OPTIONS and 405s on legacy paths
 const V4 = LEGACY_OTHER + 1; // v4-passthrough
 const OTHER = V4 + 1; // legacy-backend, unknown-route
-const COLUMNS = OTHER + 1;
+/** Columns of a client's calls: the five legacy routes, LEGACY_OTHER, V4, OTHER (the shared report stores them so). */
+export const COLUMNS = OTHER + 1;
 
 const COLUMN_OF: ReadonlyMap<string, number> = new Map<string, number>([
   ...REPORT_LEGACY_ROUTES.map((route, index): [string, number] => [route, index]),
@@ -20,7 +21,7 @@ const COLUMN_OF: ReadonlyMap<string, number> = new Map<string, number>([
 
 export const DEFAULT_MAX_CLIENTS = 10_000;
 
-interface ClientEntry {
+export interface ClientEntry {
   readonly credential: string | null;
   readonly address: string;
   readonly firstSeen: number;
@@ -152,7 +153,7 @@ export class MigrationReport {
   toJson(): MigrationReportJson {
     const clients: ClientReport[] = [];
     for (const byAddress of this.clients.values()) for (const entry of byAddress.values()) clients.push(clientReport(entry));
-    clients.sort((a, b) => b.legacy_calls - a.legacy_calls || b.last_seen.localeCompare(a.last_seen));
+    sortClients(clients);
     return {
       generated_at: new Date(this.now()).toISOString(),
       since: new Date(this.since).toISOString(),
@@ -165,51 +166,61 @@ export class MigrationReport {
 
   /** One row per client, the columns of the JSON flattened (rejections as `CODE=n;CODE=n`). */
   toCsv(): string {
-    const header = [
-      'credential',
-      'address',
-      'first_seen',
-      'last_seen',
-      'last_legacy_call',
-      'calls',
-      'legacy_calls',
-      'v4_calls',
-      'other_calls',
-      'legacy_share',
-      ...REPORT_LEGACY_ROUTES,
-      'legacy_other',
-      'service_rejections',
-      'rejections',
-      'errors',
-    ];
-    const rows = [header.join(',')];
-    for (const client of this.toJson().clients) {
-      const fields: Array<string | number | null> = [
-        client.credential,
-        client.address,
-        client.first_seen,
-        client.last_seen,
-        client.last_legacy_call,
-        client.calls,
-        client.legacy_calls,
-        client.v4_calls,
-        client.other_calls,
-        client.legacy_share,
-        ...REPORT_LEGACY_ROUTES.map((route) => client.legacy_routes[route]),
-        client.legacy_other,
-        client.service_rejections,
-        Object.entries(client.rejections)
-          .map(([code, count]) => `${code}=${count}`)
-          .join(';'),
-        client.errors,
-      ];
-      rows.push(fields.map(csvField).join(','));
-    }
-    return rows.join('\r\n') + '\r\n';
+    return reportCsv(this.toJson());
   }
 }
 
-function clientReport(entry: ClientEntry): ClientReport {
+/** Most legacy calls first, then the most recently seen. */
+export function sortClients(clients: ClientReport[]): void {
+  clients.sort((a, b) => b.legacy_calls - a.legacy_calls || b.last_seen.localeCompare(a.last_seen));
+}
+
+/** The report as CSV: one row per client, the columns of the JSON flattened (rejections as `CODE=n;CODE=n`). */
+export function reportCsv(report: MigrationReportJson): string {
+  const header = [
+    'credential',
+    'address',
+    'first_seen',
+    'last_seen',
+    'last_legacy_call',
+    'calls',
+    'legacy_calls',
+    'v4_calls',
+    'other_calls',
+    'legacy_share',
+    ...REPORT_LEGACY_ROUTES,
+    'legacy_other',
+    'service_rejections',
+    'rejections',
+    'errors',
+  ];
+  const rows = [header.join(',')];
+  for (const client of report.clients) {
+    const fields: Array<string | number | null> = [
+      client.credential,
+      client.address,
+      client.first_seen,
+      client.last_seen,
+      client.last_legacy_call,
+      client.calls,
+      client.legacy_calls,
+      client.v4_calls,
+      client.other_calls,
+      client.legacy_share,
+      ...REPORT_LEGACY_ROUTES.map((route) => client.legacy_routes[route]),
+      client.legacy_other,
+      client.service_rejections,
+      Object.entries(client.rejections)
+        .map(([code, count]) => `${code}=${count}`)
+        .join(';'),
+      client.errors,
+    ];
+    rows.push(fields.map(csvField).join(','));
+  }
+  return rows.join('\r\n') + '\r\n';
+}
+
+export function clientReport(entry: ClientEntry): ClientReport {
   const count = (column: number): number => entry.calls[column] ?? 0;
   const legacyRoutes = Object.fromEntries(REPORT_LEGACY_ROUTES.map((route, index) => [route, count(index)])) as Record<LegacyRoute, number>;
   let legacy = 0;

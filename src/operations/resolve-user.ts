@@ -67,7 +67,7 @@ export async function onResolvedUser(
       call.record.resolution = 'verified';
     } else {
       deps.resolver.stats.verificationMismatches += 1;
-      deps.resolver.forget(call.credential, email);
+      await deps.resolver.forget(call.credential, email);
       resolved = await resolveTimed(deps, call);
       call.record.resolution = resolved.outcome;
     }
@@ -75,7 +75,7 @@ export async function onResolvedUser(
   let response = await action(resolved.userId);
   let verdict = options.check(response);
   if (verdict !== 'ok' && resolved.fromCache) {
-    deps.resolver.forget(call.credential, email);
+    await deps.resolver.forget(call.credential, email);
     deps.resolver.stats.selfHeals += 1;
     resolved = await resolveTimed(deps, call);
     call.record.resolution = 'healed';
@@ -83,7 +83,7 @@ export async function onResolvedUser(
     verdict = options.check(response);
   }
   if (verdict !== 'ok') {
-    deps.resolver.forget(call.credential, email);
+    await deps.resolver.forget(call.credential, email);
     // A 404 from V4 goes to the client as V4 said it; a user that moved away is simply not found.
     if (verdict === 'wrong-user') throw userNotFound();
   }

@@ -38,7 +38,7 @@ function requireSuccess(response: V4Response): void {
 export async function getUser(deps: OperationDeps, call: UserCall): Promise<LegacyAnswer> {
   const { response, userId } = await onResolvedUser(deps, call, { write: false, check: holdsEmail(call.email) }, (id) => deps.v4.getUser(id, call.scope));
   requireSuccess(response);
-  deps.resolver.remember(call.credential, call.email, userId);
+  await deps.resolver.remember(call.credential, call.email, userId);
   return jsonAnswer(response.status, deps.rules.toLegacy(parseUserAnswer(response)));
 }
 
@@ -54,7 +54,7 @@ export async function createUser(deps: OperationDeps, call: BodyCall): Promise<L
     call.record.email = deps.privacy.forLog(normalised);
     // The write happened: even an id that cannot be cached must not turn it into an error.
     try {
-      deps.resolver.remember(call.credential, normalised, readUserId(user));
+      await deps.resolver.remember(call.credential, normalised, readUserId(user));
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       call.record.reason = 'created user has no plain id; not cached';
@@ -73,14 +73,14 @@ export async function updateUser(deps: OperationDeps, call: UserCall & BodyCall)
     user = writtenUser(response);
   } catch (err) {
     // Whether the email changed is unknown: the entry must not outlive that doubt.
-    deps.resolver.forget(call.credential, call.email);
+    await deps.resolver.forget(call.credential, call.email);
     throw err;
   }
   const written = readUserEmail(user);
   const newEmail = written === undefined ? undefined : normaliseEmail(written);
   if (newEmail !== undefined && newEmail !== call.email) {
-    deps.resolver.forget(call.credential, call.email);
-    deps.resolver.remember(call.credential, newEmail, userId);
+    await deps.resolver.forget(call.credential, call.email);
+    await deps.resolver.remember(call.credential, newEmail, userId);
   }
   return jsonAnswer(response.status, deps.rules.toLegacy(user));
 }
@@ -89,7 +89,7 @@ export async function updateUser(deps: OperationDeps, call: UserCall & BodyCall)
 export async function deleteUser(deps: OperationDeps, call: UserCall): Promise<LegacyAnswer> {
   const { response } = await onResolvedUser(deps, call, { write: true, check: notFoundIsGone }, (id) => deps.v4.delete(id, call.scope));
   requireSuccess(response);
-  deps.resolver.forget(call.credential, call.email);
+  await deps.resolver.forget(call.credential, call.email);
   if (response.status === 204 || response.body.length === 0) return emptyAnswer(response.status);
   // A 2xx with a body must at least be JSON: anything else is not an answer to vouch for.
   let body: JsonValue;

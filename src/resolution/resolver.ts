@@ -27,11 +27,32 @@ export interface ResolverOptions {
 }
 
 /**
- * email → user_id, cached per (credentials, email). Concurrent misses for one key share one V4
- * lookup (lru-cache fetch); a lookup that fails or finds nobody stores nothing, and every caller
- * waiting on it gets its error.
+ * email → user_id for the operations: what they resolve, what they learn from a write
+ * (`remember`), what they find to be wrong (`forget`). In memory (MemoryResolver, the default)
+ * or two-level with Redis behind (SharedResolver, REDIS_URL).
  */
-export class Resolver {
+export interface Resolver {
+  readonly stats: ResolutionStats;
+  /** Entries in this process's cache. */
+  readonly size: number;
+  /** The id this process has cached, without a lookup. */
+  peek(credential: string, normalisedEmail: string): string | undefined;
+  resolve(credential: string, normalisedEmail: string, scope: CallScope): Promise<Resolved>;
+  /**
+   * A write showed that the email maps to `userId`. Settles once every replica can learn of it
+   * (in memory: at once); never rejects.
+   */
+  remember(credential: string, normalisedEmail: string, userId: string): void | Promise<void>;
+  /** The email may no longer map to what is cached: drop it everywhere. Never rejects. */
+  forget(credential: string, normalisedEmail: string): void | Promise<void>;
+}
+
+/**
+ * email → user_id, cached per (credentials, email), in this process only. Concurrent misses for
+ * one key share one V4 lookup (lru-cache fetch); a lookup that fails or finds nobody stores
+ * nothing, and every caller waiting on it gets its error.
+ */
+export class MemoryResolver implements Resolver {
   readonly stats = new ResolutionStats();
   private readonly cache: LRUCache<string, string, FetchContext>;
 
@@ -70,11 +91,11 @@ export class Resolver {
 
   /** The cached id, without a lookup. */
   peek(credential: string, normalisedEmail: string): string | undefined {
-    return this.cache.get(Resolver.key(credential, normalisedEmail));
+    return this.cache.get(MemoryResolver.key(credential, normalisedEmail));
   }
 
   async resolve(credential: string, normalisedEmail: string, scope: CallScope): Promise<Resolved> {
-    const key = Resolver.key(credential, normalisedEmail);
+    const key = MemoryResolver.key(credential, normalisedEmail);
     const cached = this.cache.get(key);
     if (cached !== undefined) {
       this.stats.hits += 1;
@@ -91,15 +112,21 @@ export class Resolver {
   }
 
   remember(credential: string, normalisedEmail: string, userId: string): void {
-    this.cache.set(Resolver.key(credential, normalisedEmail), userId);
+    this.cache.set(MemoryResolver.key(credential, normalisedEmail), userId);
   }
 
   forget(credential: string, normalisedEmail: string): void {
-    this.cache.delete(Resolver.key(credential, normalisedEmail));
+    this.cache.delete(MemoryResolver.key(credential, normalisedEmail));
   }
 }
 
-function withinDeadline<T>(pending: Promise<T>, scope: CallScope): Promise<T> {
+/** `new Resolver(...)` (app.ts) makes the in-memory one; the type `Resolver` is the interface above. */
+export const Resolver = MemoryResolver;
+
+/** Makes the resolver of an app (app.ts calls it with its V4 lookup and the cache settings). */
+export type ResolverFactory = (lookup: LookupFunction, options: ResolverOptions) => Resolver;
+
+export function withinDeadline<T>(pending: Promise<T>, scope: CallScope): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new GatewayError('UPSTREAM_TIMEOUT', 'V4 did not answer in time; try again later.', { detail: 'timeout: waited for a shared lookup' })), scope.deadline.remainingMs());

@@ -66,7 +66,7 @@ export async function warmUpCache(options: WarmUpOptions, authorization: string)
   let cached = 0;
   for (const [email, userId] of found) {
     if (ambiguous.has(email) || resolver.peek(credential, email) !== undefined) continue;
-    resolver.remember(credential, email, userId);
+    await resolver.remember(credential, email, userId);
     cached += 1;
   }
   const ms = Math.round(performance.now() - started);

@@ -6,13 +6,19 @@
  *   duplicated  a legacy write V4 applied more than once
  *   misdirected a write V4 applied to a user that did not hold the email in the legacy path
  *   phantom     a write the client was told definitively failed (4xx) that V4 applied anyway
- * All four must be 0. CHAOS_SECONDS (default 90) bounds the run; CHAOS_SEED makes it repeatable.
+ * All four must be 0. CHAOS_SECONDS (default 90) bounds each phase; CHAOS_SEED makes it repeatable.
+ * Phase 1: one gateway in memory. Phase 2 (CHAOS_FLEET=0 skips it; needs redis-server): two
+ * replicas on one real Redis, traffic spread over both, Redis killed and restarted or paused at
+ * random as well.
  */
 import http from 'node:http';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load';
 import { createMemoryLogger } from '../integration/memory-logger';
+import type { RedisLink } from '../../src/redis/redis-link';
+import { redisLinkFor, sharedResolverFactory } from '../../src/resolution/shared-setup';
 import { V4Simulator, type FaultRule } from '../../src/v4-simulator';
+import { haveRedisServer, RedisServer } from './redis-server';
 import { call, listenLocal } from './serve';
 
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 90);
@@ -72,10 +78,15 @@ function randomFault(): FaultRule {
   }
 }
 
-async function main(): Promise<void> {
-  const sim = new V4Simulator({ apiKeys: TENANTS });
-  const simUrl = await sim.start(0);
-  const emails: Array<{ tenant: number; email: string; busy: boolean; retired: boolean }> = [];
+interface Slot {
+  tenant: number;
+  email: string;
+  busy: boolean;
+  retired: boolean;
+}
+
+function seedTenants(sim: V4Simulator): Slot[] {
+  const emails: Slot[] = [];
   TENANTS.forEach((key, tenant) => {
     for (let i = 0; i < USERS_PER_TENANT; i += 1) {
       const email = `t${tenant}-user${i}@example.com`;
@@ -83,22 +94,28 @@ async function main(): Promise<void> {
       emails.push({ tenant, email, busy: false, retired: false });
     }
   });
-  // Tenant 0's client sends no key (the gateway's own key is used); the others send their own.
-  const config = loadConfig({ env: {}, overrides: { v4BaseUrl: simUrl, v4ApiKey: TENANTS[0] as string, upstreamTimeoutMs: 600, logLevel: 'warn' } });
-  const gateway = createApp(config, { logger: createMemoryLogger('warn').logger });
-  const server = await listenLocal(gateway.listener);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: WORKERS });
-  const writes: LegacyWrite[] = [];
-  const statuses = new Map<number, number>();
-  let requests = 0;
-  let behindTheBack = 0;
+  return emails;
+}
+
+interface Traffic {
+  requests: number;
+  behindTheBack: number;
+  faultsAdded: number;
+  writes: LegacyWrite[];
+  statuses: Map<number, number>;
+}
+
+/** Mixed legacy traffic from WORKERS workers for SECONDS, each call to one of `urls` at random, while V4 faults are armed. */
+async function runTraffic(sim: V4Simulator, urls: readonly string[], emails: Slot[], phase: string): Promise<Traffic> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: WORKERS * urls.length });
+  const traffic: Traffic = { requests: 0, behindTheBack: 0, faultsAdded: 0, writes: [], statuses: new Map() };
+  const { writes, statuses } = traffic;
   let nextId = 0;
-  let faultsAdded = 0;
   const endAt = Date.now() + SECONDS * 1000;
 
   const faultTimer = setInterval(() => {
     sim.addFault(randomFault());
-    faultsAdded += 1;
+    traffic.faultsAdded += 1;
   }, 40);
 
   const worker = async (w: number): Promise<void> => {
@@ -107,9 +124,10 @@ async function main(): Promise<void> {
       const slot = pick(free);
       if (slot === undefined) break;
       slot.busy = true;
+      const url = pick(urls);
       const key = TENANTS[slot.tenant] as string;
       const headers: http.OutgoingHttpHeaders = slot.tenant === 0 ? {} : { authorization: `Apikey ${key}` };
-      const requestId = `chaos-${w}-${(nextId += 1)}`;
+      const requestId = `chaos-${phase}-${w}-${(nextId += 1)}`;
       headers['x-request-id'] = requestId;
       const path = `/api/management/user/${encodeURIComponent(slot.email)}`;
       const roll = random();
@@ -118,7 +136,7 @@ async function main(): Promise<void> {
         let status: number;
         if (roll < 0.05) {
           // Behind the gateway's back: the user moves to another email and a new user takes this one.
-          behindTheBack += 1;
+          traffic.behindTheBack += 1;
           const holder = sim.listUsers(key).find((u) => u.contact_details.email === slot.email);
           if (holder !== undefined) {
             const moved = `moved-${nextId}-${slot.email}`;
@@ -129,29 +147,29 @@ async function main(): Promise<void> {
           continue;
         } else if (roll < 0.65) {
           method = 'PUT';
-          status = (await call(agent, server.url, 'PUT', path, JSON.stringify({ name: `n-${requestId}`, cid: requestId }), headers)).status;
+          status = (await call(agent, url, 'PUT', path, JSON.stringify({ name: `n-${requestId}`, cid: requestId }), headers)).status;
         } else if (roll < 0.8) {
           method = 'GET';
-          status = (await call(agent, server.url, 'GET', path, undefined, headers)).status;
+          status = (await call(agent, url, 'GET', path, undefined, headers)).status;
         } else if (roll < 0.93) {
           method = 'POST';
           const email = `new-${requestId}@example.com`;
-          status = (await call(agent, server.url, 'POST', '/api/management/user', JSON.stringify({ email, name: 'created' }), headers)).status;
+          status = (await call(agent, url, 'POST', '/api/management/user', JSON.stringify({ email, name: 'created' }), headers)).status;
           emails.push({ tenant: slot.tenant, email, busy: false, retired: false });
           writes.push({ requestId, method, email, outcome: outcomeOf(status), status });
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          requests += 1;
+          traffic.requests += 1;
           continue;
         } else {
           method = 'DELETE';
-          status = (await call(agent, server.url, 'DELETE', path, undefined, headers)).status;
+          status = (await call(agent, url, 'DELETE', path, undefined, headers)).status;
           slot.retired = true;
         }
-        requests += 1;
+        traffic.requests += 1;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (method !== 'GET') writes.push({ requestId, method, email: slot.email, outcome: outcomeOf(status), status });
       } catch {
-        requests += 1;
+        traffic.requests += 1;
         statuses.set(0, (statuses.get(0) ?? 0) + 1);
       } finally {
         slot.busy = false;
@@ -163,7 +181,12 @@ async function main(): Promise<void> {
   sim.clearFaults();
   // Let writes delayed by faults land before reading the journal.
   await new Promise((resolve) => setTimeout(resolve, 1500));
+  agent.destroy();
+  return traffic;
+}
 
+/** What clients were told against the simulator's journal of applied writes: the four figures that must be 0. */
+function ledger(sim: V4Simulator, writes: readonly LegacyWrite[]): { lost: number; duplicated: number; misdirected: number; phantom: number } {
   const applied = new Map<string, typeof sim.journal[number][]>();
   for (const entry of sim.journal) {
     if (entry.requestId === undefined) continue;
@@ -187,26 +210,124 @@ async function main(): Promise<void> {
       for (const entry of entries) if (entry.emailBefore?.toLowerCase() !== write.email.toLowerCase()) misdirected += 1;
     }
   }
+  return { lost, duplicated, misdirected, phantom };
+}
+
+/** Prints one phase; true when its ledger is clean. */
+function printPhase(title: string, sim: V4Simulator, traffic: Traffic, extra: string[]): boolean {
+  const { lost, duplicated, misdirected, phantom } = ledger(sim, traffic.writes);
   const faults = sim.faultsApplied();
   const faultTotal = Object.values(faults).reduce((a, b) => a + b, 0);
-  agent.destroy();
-  await server.close();
-  gateway.close();
-  await sim.stop();
-
+  const writes = traffic.writes;
   const acked = writes.filter((w) => w.outcome === 'acked').length;
   const unknown = writes.filter((w) => w.outcome === 'unknown').length;
-  console.log(`Chaos run: ${SECONDS} s, seed ${seed}, ${TENANTS.length} tenants, ${WORKERS} workers`);
-  console.log(`  legacy requests      ${requests} (${writes.length} writes: ${acked} acknowledged, ${writes.length - acked - unknown} refused, ${unknown} outcome unknown)`);
-  console.log(`  changes behind the gateway's back  ${behindTheBack}`);
-  console.log(`  V4 faults injected   ${faultTotal} of ${faultsAdded} armed: ${JSON.stringify(faults)}`);
-  console.log(`  statuses             ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
+  console.log(title);
+  console.log(`  legacy requests      ${traffic.requests} (${writes.length} writes: ${acked} acknowledged, ${writes.length - acked - unknown} refused, ${unknown} outcome unknown)`);
+  console.log(`  changes behind the gateway's back  ${traffic.behindTheBack}`);
+  console.log(`  V4 faults injected   ${faultTotal} of ${traffic.faultsAdded} armed: ${JSON.stringify(faults)}`);
+  for (const line of extra) console.log(`  ${line}`);
+  console.log(`  statuses             ${JSON.stringify(Object.fromEntries([...traffic.statuses].sort((a, b) => a[0] - b[0])))}`);
   console.log(`  writes lost          ${lost}`);
   console.log(`  writes duplicated    ${duplicated}`);
   console.log(`  writes misdirected   ${misdirected}`);
   console.log(`  phantom writes       ${phantom}`);
   const ok = lost === 0 && duplicated === 0 && misdirected === 0 && phantom === 0;
   console.log(ok ? 'LEDGER OK' : 'LEDGER MISMATCH');
+  return ok;
+}
+
+/** Phase 1: one gateway, in memory (the sidecar). */
+async function singleGateway(): Promise<boolean> {
+  const sim = new V4Simulator({ apiKeys: TENANTS });
+  const simUrl = await sim.start(0);
+  const emails = seedTenants(sim);
+  // Tenant 0's client sends no key (the gateway's own key is used); the others send their own.
+  const config = loadConfig({ env: {}, overrides: { v4BaseUrl: simUrl, v4ApiKey: TENANTS[0] as string, upstreamTimeoutMs: 600, logLevel: 'warn' } });
+  const gateway = createApp(config, { logger: createMemoryLogger('warn').logger });
+  const server = await listenLocal(gateway.listener);
+  const traffic = await runTraffic(sim, [server.url], emails, 'single');
+  await server.close();
+  gateway.close();
+  const ok = printPhase(`Chaos run: ${SECONDS} s, seed ${seed}, ${TENANTS.length} tenants, ${WORKERS} workers, one gateway in memory`, sim, traffic, []);
+  await sim.stop();
+  return ok;
+}
+
+/**
+ * Phase 2: two replicas on one real redis-server (shared cache, pub/sub invalidation), traffic
+ * spread over both, while Redis itself is killed and restarted (empty) or paused (SIGSTOP) at
+ * random, on top of the V4 faults.
+ */
+async function fleetOnRedis(): Promise<boolean> {
+  const redis = await RedisServer.start();
+  const sim = new V4Simulator({ apiKeys: TENANTS });
+  const simUrl = await sim.start(0);
+  const emails = seedTenants(sim);
+  const config = loadConfig({
+    env: {},
+    overrides: { v4BaseUrl: simUrl, v4ApiKey: TENANTS[0] as string, upstreamTimeoutMs: 600, logLevel: 'warn', redisUrl: redis.url, redisTimeoutMs: 100, redisHealthIntervalMs: 200 },
+  });
+  const replicas = await Promise.all(
+    [0, 1].map(async () => {
+      const { logger, lines } = createMemoryLogger('warn');
+      const link = redisLinkFor(config, logger) as RedisLink;
+      const shared = sharedResolverFactory(config, link, logger);
+      const gateway = createApp(config, { logger, createResolver: shared.factory });
+      link.start();
+      const server = await listenLocal(gateway.listener);
+      return { link, gateway, server, lines, resolver: shared.made() };
+    }),
+  );
+  const redisEvents = { restarts: 0, pauses: 0 };
+  let stopped = false;
+  // Every 1.5-4.5 s: a restart (killed, started empty on the same port), a 0.3-1.5 s pause, or nothing.
+  const redisChaos = (async () => {
+    while (!stopped) {
+      await new Promise((resolve) => setTimeout(resolve, 1500 + random() * 3000));
+      if (stopped) break;
+      const roll = random();
+      if (roll < 0.4) {
+        redisEvents.restarts += 1;
+        await redis.restart();
+      } else if (roll < 0.8) {
+        redisEvents.pauses += 1;
+        redis.pause();
+        await new Promise((resolve) => setTimeout(resolve, 300 + random() * 1200));
+        redis.resume();
+      }
+    }
+  })();
+  const traffic = await runTraffic(sim, replicas.map((r) => r.server.url), emails, 'fleet');
+  stopped = true;
+  await redisChaos;
+  const extra = [
+    `Redis restarts       ${redisEvents.restarts}, pauses ${redisEvents.pauses}`,
+    ...replicas.map((r, i) => {
+      const s = r.resolver?.stats;
+      const l = r.link.stats;
+      return `replica ${i}: Redis down ${l.enteredDown}× / up ${l.enteredUp}×, shared hits ${s?.sharedHits ?? 0}, lock waits ${s?.lockWaits ?? 0} (served ${s?.lockWaitsServed ?? 0}), invalidations sent ${s?.invalidationsSent ?? 0} / received ${s?.invalidationsReceived ?? 0}, fallbacks ${s?.sharedFallbacks ?? 0}`;
+    }),
+  ];
+  for (const r of replicas) {
+    await r.server.close();
+    r.gateway.close();
+    await r.link.close();
+  }
+  const ok = printPhase(`Chaos run, fleet: ${SECONDS} s, seed ${seed}, 2 replicas on one Redis, ${TENANTS.length} tenants, ${WORKERS} workers`, sim, traffic, extra);
+  await sim.stop();
+  await redis.stop();
+  return ok;
+}
+
+async function main(): Promise<void> {
+  let ok = await singleGateway();
+  if (process.env.CHAOS_FLEET === '0') {
+    console.log('fleet phase skipped (CHAOS_FLEET=0)');
+  } else if (!haveRedisServer()) {
+    console.log('fleet phase skipped: no redis-server on PATH (apt-get install redis-server)');
+  } else {
+    ok = (await fleetOnRedis()) && ok;
+  }
   process.exitCode = ok ? 0 : 1;
 }
 

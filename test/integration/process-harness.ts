@@ -48,10 +48,18 @@ export function spawnGateway(env: Record<string, string>): Promise<GatewayProces
     });
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     exited.then((code) => reject(new Error(`gateway exited with ${String(code)} before listening: ${stderr.join('')}`)), () => undefined);
-    setTimeout(() => {
+    // Only the start is bounded: a gateway that listened lives as long as its test needs.
+    const startTimer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`gateway did not start within 15 s: ${stderr.join('')}`));
-    }, 15_000).unref();
+    }, 15_000);
+    startTimer.unref();
+    child.stdout?.on('data', function listening() {
+      if (stdout.some((line) => line.includes('"gateway listening"'))) {
+        clearTimeout(startTimer);
+        child.stdout?.off('data', listening);
+      }
+    });
   });
 }
 

@@ -313,3 +313,49 @@ describe('parseByteSize', () => {
     expect(err.setting).toBe('BODY_LIMIT');
   });
 });
+
+describe('Redis settings (issue 13)', () => {
+  it('leaves Redis off by default, with the documented defaults for the rest', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.redisUrl).toBeNull();
+    expect(config.redisTimeoutMs).toBe(200);
+    expect(config.redisHealthIntervalMs).toBe(1000);
+    expect(config.redisLockMs).toBe(1000);
+    expect(config.redisKeyPrefix).toBe('lug');
+    expect(config.redisReportIntervalMs).toBe(5000);
+    expect(config.redisReportTtlMs).toBe(7 * 24 * 3600 * 1000);
+  });
+
+  it.each<[Record<string, string>, keyof GatewayConfig, unknown]>([
+    [{ REDIS_URL: 'redis://127.0.0.1:6379' }, 'redisUrl', 'redis://127.0.0.1:6379'],
+    [{ REDIS_URL: 'rediss://user:pw@redis.internal:6380/2' }, 'redisUrl', 'rediss://user:pw@redis.internal:6380/2'],
+    [{ REDIS_TIMEOUT_MS: '50' }, 'redisTimeoutMs', 50],
+    [{ REDIS_HEALTH_INTERVAL_MS: '250' }, 'redisHealthIntervalMs', 250],
+    [{ REDIS_LOCK_MS: '500' }, 'redisLockMs', 500],
+    [{ REDIS_KEY_PREFIX: 'fleet-a' }, 'redisKeyPrefix', 'fleet-a'],
+    [{ REDIS_REPORT_INTERVAL_MS: '200' }, 'redisReportIntervalMs', 200],
+    [{ REDIS_REPORT_TTL_MS: '60000' }, 'redisReportTtlMs', 60000],
+  ])('%j sets %s', (env, key, value) => {
+    expect(loadConfig({ env })[key]).toEqual(value);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['REDIS_URL', { REDIS_URL: 'http://redis:6379' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://redis:6379/db' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://redis:6379/?timeout=1' }],
+    ['REDIS_TIMEOUT_MS', { REDIS_TIMEOUT_MS: '0' }],
+    ['REDIS_HEALTH_INTERVAL_MS', { REDIS_HEALTH_INTERVAL_MS: '10' }],
+    ['REDIS_LOCK_MS', { REDIS_LOCK_MS: 'long' }],
+    ['REDIS_KEY_PREFIX', { REDIS_KEY_PREFIX: 'has space' }],
+    ['REDIS_REPORT_TTL_MS', { REDIS_REPORT_TTL_MS: '10' }],
+  ])('%s: %j is refused', (name, env) => {
+    const err = settingErrorOf(() => loadConfig({ env }));
+    expect(err.setting).toBe(name);
+  });
+
+  it('never echoes a Redis password in the error', () => {
+    const err = settingErrorOf(() => loadConfig({ env: { REDIS_URL: 'http://user:sekrit@redis:6379' } }));
+    expect(err.message).not.toContain('sekrit');
+  });
+});

@@ -185,8 +185,8 @@ describe('config/deploy/docker-compose.yml', () => {
   const gateway = compose.services.gateway;
   const gatewayEnv = environmentOf(gateway);
 
-  test('has the gateway sidecar, a legacy client stand-in and the simulator as V4', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'legacy-client', 'v4']);
+  test('has the gateway sidecar, a legacy client stand-in, the simulator as V4 and Redis', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'legacy-client', 'redis', 'v4']);
     expect(gateway?.image).toMatch(/^legacy-user-gateway:/);
     expect(gatewayEnv.V4_BASE_URL).toBe('http://v4:4000');
   });
@@ -217,6 +217,65 @@ describe('config/deploy/docker-compose.yml', () => {
   test('gives the gateway longer to stop than its drain', () => {
     const graceMs = Number(gatewayEnv.SHUTDOWN_GRACE_MS ?? defaults.shutdownGraceMs);
     expect(seconds(gateway?.stop_grace_period) * 1000).toBeGreaterThan(graceMs);
+  });
+
+  test('REDIS_URL names the redis service, which keeps nothing on disk; the gateway does not wait for it', () => {
+    const url = new URL(gatewayEnv.REDIS_URL ?? '');
+    expect(url.protocol).toBe('redis:');
+    expect(compose.services[url.hostname]?.image).toMatch(/^redis:/);
+    expect(compose.services.redis?.command).toEqual(expect.arrayContaining(['--save', '', '--appendonly', 'no']));
+    const dependsOn = gateway?.depends_on;
+    expect(Array.isArray(dependsOn) ? dependsOn : Object.keys(dependsOn ?? {})).not.toContain('redis');
+  });
+});
+
+// ---- Kubernetes, shared service with Redis ------------------------------------------------------
+
+describe('config/deploy/kubernetes-shared.yaml', () => {
+  const docs = parseAllDocuments(read('config/deploy/kubernetes-shared.yaml'));
+  const objects = docs.map((doc) => doc.toJS() as (K8sObject & { spec?: { replicas?: number; selector?: unknown; ports?: { port: number; targetPort?: string | number }[] } }) | null).filter((doc) => doc !== null);
+  const gatewayDeployment = objects.find((doc) => doc.kind === 'Deployment' && doc.metadata.name === 'legacy-user-gateway');
+  const gatewayPod = gatewayDeployment?.spec?.template?.spec;
+  const gatewayContainer = gatewayPod?.containers.find((container) => container.image.includes('legacy-user-gateway'));
+
+  test('parses cleanly: gateway and Redis Deployments, their Services, the Secret', () => {
+    for (const doc of docs) {
+      expect(doc.errors).toEqual([]);
+      expect(doc.warnings).toEqual([]);
+    }
+    expect(objects.map((doc) => `${doc.kind}/${doc.metadata.name}`).sort()).toEqual([
+      'Deployment/legacy-user-gateway',
+      'Deployment/legacy-user-gateway-redis',
+      'Secret/legacy-user-gateway-v4',
+      'Service/legacy-user-gateway',
+      'Service/legacy-user-gateway-redis',
+    ]);
+  });
+
+  test('runs several gateway replicas as ordinary containers, all on one REDIS_URL that names the Redis Service', () => {
+    expect(gatewayDeployment?.spec?.replicas).toBeGreaterThan(1);
+    expect(gatewayContainer).toBeDefined();
+    const url = new URL(envOf(gatewayContainer, 'REDIS_URL') ?? '');
+    expect(url.protocol).toBe('redis:');
+    const redisService = objects.find((doc) => doc.kind === 'Service' && doc.metadata.name === url.hostname);
+    expect(redisService?.spec?.ports?.map((port) => port.port)).toContain(Number(url.port));
+  });
+
+  test("the gateway's environment names are ones it reads; it listens on the pod network with an allow-list", () => {
+    for (const variable of gatewayContainer?.env ?? []) {
+      if (!runtimeEnvNames.has(variable.name)) expect(gatewayEnvNames.has(variable.name) ? variable.name : `${variable.name} (not in ENV_SETTINGS)`).toBe(variable.name);
+    }
+    expect(envOf(gatewayContainer, 'HOST')).toBe('0.0.0.0');
+    expect(envOf(gatewayContainer, 'ALLOW_CIDRS')).toBeDefined();
+    expect(gatewayContainer?.env?.some((variable) => variable.name === 'V4_API_KEY')).toBe(false);
+  });
+
+  test('probes as the sidecar does (Redis is no readiness condition), with a grace period longer than the drain', () => {
+    expect(gatewayContainer?.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(gatewayContainer?.livenessProbe?.httpGet?.path).toBe('/healthz');
+    const graceMs = Number(envOf(gatewayContainer, 'SHUTDOWN_GRACE_MS') ?? defaults.shutdownGraceMs);
+    expect((gatewayPod?.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(graceMs);
+    expect(gatewayContainer?.securityContext?.runAsNonRoot).toBe(true);
   });
 });
 
