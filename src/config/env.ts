@@ -34,6 +34,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; key: keyof RawConfig; ki
   { env: 'LOG_EMAILS', key: 'logEmails', kind: 'word' },
   { env: 'LOG_HASH_KEY', key: 'logHashKey', kind: 'string' },
   { env: 'SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs', kind: 'integer' },
+  { env: 'WORKERS', key: 'workers', kind: 'integer' },
 ];
 
 export class SettingError extends Error {

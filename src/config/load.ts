@@ -34,6 +34,8 @@ export interface GatewayConfig {
   readonly logEmails: RawConfig['logEmails'];
   readonly logHashKey: string | null;
   readonly shutdownGraceMs: number;
+  /** Worker processes sharing PORT (1: no cluster). */
+  readonly workers: number;
   readonly fieldRules: readonly FieldRuleConfig[];
 }
 
@@ -162,6 +164,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     logEmails: raw.logEmails,
     logHashKey: raw.logHashKey,
     shutdownGraceMs: raw.shutdownGraceMs,
+    workers: raw.workers,
     fieldRules: Object.freeze(raw.fieldRules.map((rule) => Object.freeze({ ...rule }))),
   };
   return Object.freeze(config);

@@ -80,6 +80,8 @@ export const configSchema = z.strictObject({
   /** Key of the HMAC that hashes emails in logs; null: a random key per process. */
   logHashKey: z.string().min(16, { message: 'must be at least 16 characters' }).nullable(),
   shutdownGraceMs: z.number().int().min(0).max(600_000),
+  /** Processes serving PORT (node:cluster); 1: this process serves it alone. */
+  workers: z.number().int().min(1).max(64),
   fieldRules: z.array(fieldRuleSchema).min(1),
 });
 

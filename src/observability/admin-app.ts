@@ -16,7 +16,8 @@ export interface AdminOptions {
   readonly logger: Logger;
   readonly warmUp: (authorization?: string) => Promise<WarmUpReport>;
   readonly metrics?: { readonly contentType: string; text(): Promise<string> };
-  readonly report?: { toJson(): MigrationReportJson; toCsv(): string };
+  /** May answer later: a cluster primary gathers the report from its workers first. */
+  readonly report?: { toJson(): MigrationReportJson | Promise<MigrationReportJson>; toCsv(): string | Promise<string> };
 }
 
 /**
@@ -54,14 +55,14 @@ export function createAdminApp(options: AdminOptions): Express {
     });
   }
   if (report !== undefined) {
-    app.get('/migration/report', (req, res) => {
+    app.get('/migration/report', async (req, res) => {
       const format = req.query.format ?? 'json';
       if (format === 'csv') {
         res.status(200).setHeader('content-type', 'text/csv; charset=utf-8');
         res.setHeader('content-disposition', 'inline; filename="migration-report.csv"');
-        res.end(report.toCsv());
+        res.end(await report.toCsv());
       } else if (format === 'json') {
-        res.status(200).json(report.toJson());
+        res.status(200).json(await report.toJson());
       } else {
         res.status(400).json({ error: { code: 'INVALID_QUERY', message: 'format must be json (the default) or csv.' } });
       }

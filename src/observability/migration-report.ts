@@ -164,49 +164,55 @@ export class MigrationReport {
 
   /** One row per client, the columns of the JSON flattened (rejections as `CODE=n;CODE=n`). */
   toCsv(): string {
-    const header = [
-      'credential',
-      'address',
-      'first_seen',
-      'last_seen',
-      'last_legacy_call',
-      'calls',
-      'legacy_calls',
-      'v4_calls',
-      'other_calls',
-      'legacy_share',
-      ...REPORT_LEGACY_ROUTES,
-      'legacy_other',
-      'service_rejections',
-      'rejections',
-      'errors',
-    ];
-    const rows = [header.join(',')];
-    for (const client of this.toJson().clients) {
-      const fields: Array<string | number | null> = [
-        client.credential,
-        client.address,
-        client.first_seen,
-        client.last_seen,
-        client.last_legacy_call,
-        client.calls,
-        client.legacy_calls,
-        client.v4_calls,
-        client.other_calls,
-        client.legacy_share,
-        ...REPORT_LEGACY_ROUTES.map((route) => client.legacy_routes[route]),
-        client.legacy_other,
-        client.service_rejections,
-        Object.entries(client.rejections)
-          .map(([code, count]) => `${code}=${count}`)
-          .join(';'),
-        client.errors,
-      ];
-      rows.push(fields.map(csvField).join(','));
-    }
-    return rows.join('\r\n') + '\r\n';
+    return reportCsv(this.toJson());
   }
 }
+
+/** The CSV of a report: also of one merged from several workers (src/cluster/report-merge.ts). */
+export function reportCsv(report: MigrationReportJson): string {
+  const header = [
+    'credential',
+    'address',
+    'first_seen',
+    'last_seen',
+    'last_legacy_call',
+    'calls',
+    'legacy_calls',
+    'v4_calls',
+    'other_calls',
+    'legacy_share',
+    ...REPORT_LEGACY_ROUTES,
+    'legacy_other',
+    'service_rejections',
+    'rejections',
+    'errors',
+  ];
+  const rows = [header.join(',')];
+  for (const client of report.clients) {
+    const fields: Array<string | number | null> = [
+      client.credential,
+      client.address,
+      client.first_seen,
+      client.last_seen,
+      client.last_legacy_call,
+      client.calls,
+      client.legacy_calls,
+      client.v4_calls,
+      client.other_calls,
+      client.legacy_share,
+      ...REPORT_LEGACY_ROUTES.map((route) => client.legacy_routes[route]),
+      client.legacy_other,
+      client.service_rejections,
+      Object.entries(client.rejections)
+        .map(([code, count]) => `${code}=${count}`)
+        .join(';'),
+      client.errors,
+    ];
+    rows.push(fields.map(csvField).join(','));
+  }
+  return rows.join('\r\n') + '\r\n';
+}
+
 
 function clientReport(entry: ClientEntry): ClientReport {
   const count = (column: number): number => entry.calls[column] ?? 0;
