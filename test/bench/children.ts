@@ -216,6 +216,8 @@ export interface GatewayOptions {
   readonly nodeArgs?: readonly string[];
   /** Where its stdout (the log) goes; default /dev/null. */
   readonly logFile?: string;
+  /** More settings, e.g. WORKERS (bench:workers). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface GatewayProcess extends ServiceProcess {
@@ -248,6 +250,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
       VERIFY_CACHED_WRITES: String(options.verifyCachedWrites),
       LOG_LEVEL: options.logLevel,
       SHUTDOWN_GRACE_MS: '1000',
+      ...options.env,
     });
     const spawned = spawnTracked([...(options.nodeArgs ?? []), '-r', ORPHAN_GUARD, GATEWAY_SCRIPT], env, { file: options.logFile ?? '/dev/null' });
     const adminUrl = `http://127.0.0.1:${adminPort}`;
