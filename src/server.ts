@@ -13,7 +13,9 @@ import { ReportTimeline } from './observability/report-timeline';
 import { SharedReport } from './observability/shared-report';
 import { V4Probe } from './observability/v4-probe';
 import { redisLinkFor, sharedResolverFactory } from './resolution/shared-setup';
+import type { WarmUpReport } from './resolution/warm-up';
 import { shadowSummary } from './shadow/summary';
+import { startCluster } from './cluster';
 
 /** Limits every listening socket gets (Slowloris, oversized headers, endless requests). */
 export const SERVER_LIMITS = {
@@ -52,12 +54,23 @@ function safeUrl(url: string): string {
 
 export interface RunningGateway {
   readonly port: number;
-  readonly adminPort: number;
+  /** null when started without the admin port (a cluster worker). */
+  readonly adminPort: number | null;
   /** Stop accepting, report not-ready, let calls in flight finish (up to the grace period), close. */
   shutdown(): Promise<void>;
+  /** What a cluster primary gathers from each worker (src/cluster/worker.ts). */
+  readonly metrics: GatewayMetrics;
+  readonly report: MigrationReport;
+  warmUp(authorization?: string): Promise<WarmUpReport>;
 }
 
-export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+export interface StartOptions {
+  /** false: no admin port; a cluster worker, whose primary serves it for every worker. */
+  readonly adminServer?: boolean;
+}
+
+export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
+  const withAdmin = options.adminServer !== false;
   const v4BaseUrl = requireV4BaseUrl(config);
   const logger = createLogger(config.logLevel);
   if (config.logEmails === 'plain') logger.warn('LOG_EMAILS=plain: raw email addresses will be written to the log; use only for debugging');
@@ -109,10 +122,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   });
 
   const server = createServer(gateway.listener);
-  const adminServer = createServer(admin);
+  const adminServer = withAdmin ? createServer(admin) : null;
   const port = await listen(server, config.port, config.host);
-  const adminPort = await listen(adminServer, config.adminPort, config.adminHost);
-  logger.info('gateway listening', { port, admin_port: adminPort, host: config.host, v4_base_url: safeUrl(v4BaseUrl), v4_key_configured: config.v4ApiKey !== null, legacy_base_url: config.legacyBaseUrl === null ? undefined : safeUrl(config.legacyBaseUrl) });
+  const adminPort = adminServer === null ? null : await listen(adminServer, config.adminPort, config.adminHost);
+  logger.info(withAdmin ? 'gateway listening' : 'worker listening', { port, admin_port: adminPort, host: config.host, v4_base_url: safeUrl(v4BaseUrl), v4_key_configured: config.v4ApiKey !== null, legacy_base_url: config.legacyBaseUrl === null ? undefined : safeUrl(config.legacyBaseUrl) });
 
 
   if (config.warmUpOnStart) {
@@ -133,8 +146,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     }
     // Comparisons in flight finish (each has its own deadline) before the sockets they use close.
     if (shadowRunner !== undefined) await Promise.race([shadowRunner.idle(), new Promise((resolve) => setTimeout(resolve, config.shadowTimeoutMs).unref())]);
-    await new Promise<void>((resolve) => adminServer.close(() => resolve()));
-    adminServer.closeAllConnections();
+    if (adminServer !== null) {
+      await new Promise<void>((resolve) => adminServer.close(() => resolve()));
+      adminServer.closeAllConnections();
+    }
     gateway.close();
     fleetReport?.stop();
     // The last counts of this replica go to the shared report before the link closes.
@@ -143,7 +158,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     stdoutLines.flush();
     logger.info('stopped');
   };
-  return { port, adminPort, shutdown };
+  return { port, adminPort, shutdown, metrics, report, warmUp: gateway.warmUp };
 }
 
 async function main(): Promise<void> {
@@ -157,6 +172,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     throw err;
+  }
+  if (config.workers > 1) {
+    await startCluster(config, { startGateway, createServer });
+    return;
   }
   const running = await startGateway(config);
   exitAfterStopOnSignal(running.shutdown);

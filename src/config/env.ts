@@ -49,6 +49,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; key: keyof RawConfig; ki
   { env: 'REDIS_KEY_PREFIX', key: 'redisKeyPrefix', kind: 'string' },
   { env: 'REDIS_REPORT_INTERVAL_MS', key: 'redisReportIntervalMs', kind: 'integer' },
   { env: 'REDIS_REPORT_TTL_MS', key: 'redisReportTtlMs', kind: 'integer' },
+  { env: 'WORKERS', key: 'workers', kind: 'integer' },
 ];
 
 export class SettingError extends Error {

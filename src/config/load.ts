@@ -42,6 +42,8 @@ export interface GatewayConfig {
   readonly redisKeyPrefix: string;
   readonly redisReportIntervalMs: number;
   readonly redisReportTtlMs: number;
+  /** Worker processes sharing PORT (1: no cluster). */
+  readonly workers: number;
   readonly fieldRules: readonly FieldRuleConfig[];
   readonly migrationBucketSeconds: number;
   readonly clientNames: Readonly<Record<string, string>>;
@@ -190,6 +192,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     redisKeyPrefix: raw.redisKeyPrefix,
     redisReportIntervalMs: raw.redisReportIntervalMs,
     redisReportTtlMs: raw.redisReportTtlMs,
+    workers: raw.workers,
     fieldRules: Object.freeze(raw.fieldRules.map((rule) => Object.freeze({ ...rule }))),
     migrationBucketSeconds: raw.migrationBucketSeconds,
     clientNames: Object.freeze({ ...raw.clientNames }),

@@ -118,6 +118,8 @@ export const configSchema = z.strictObject({
   redisReportIntervalMs: z.number().int().min(50).max(3_600_000),
   /** How long the shared migration report keeps a client (or a replica) after its last call. */
   redisReportTtlMs: z.number().int().min(1000),
+  /** Processes serving PORT (node:cluster); 1: this process serves it alone. */
+  workers: z.number().int().min(1).max(64),
   fieldRules: z.array(fieldRuleSchema).min(1),
   /** Length of one bucket of the migration page's charts (48 buckets: the default shows 24 h). */
   migrationBucketSeconds: z.number().int().min(1).max(86_400),

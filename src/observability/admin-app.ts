@@ -19,7 +19,7 @@ export interface AdminOptions {
   readonly logger: Logger;
   readonly warmUp: (authorization?: string) => Promise<WarmUpReport>;
   readonly metrics?: { readonly contentType: string; text(): Promise<string> };
-  /** In memory, or the fleet's (REDIS_URL): read from Redis, hence maybe a promise. */
+  /** May answer later: the fleet's is read from Redis (REDIS_URL), a cluster primary gathers its workers' (WORKERS). */
   readonly report?: { toJson(): MigrationReportJson | Promise<MigrationReportJson>; toCsv(): string | Promise<string> };
   /** Calls per client per time bucket: `timeline` in the report's JSON, and the page's charts. */
   readonly timeline?: { toJson(): TimelineJson };

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors';
 import type { CallScope, LookupResult } from '../v4/api';
+import { lookupKey, packUserId, storedKey, unpackUserId } from './compact-entry';
 import type { ResolutionOutcome } from './resolution-stats';
 import { ResolutionStats } from './resolution-stats';
 
@@ -76,7 +77,7 @@ export class MemoryResolver implements Resolver {
           throw err;
         }
         if (result === null) throw userNotFound();
-        return result.userId;
+        return packUserId(result.userId);
       },
     });
   }
@@ -85,38 +86,37 @@ export class MemoryResolver implements Resolver {
     return this.cache.size;
   }
 
-  private static key(credential: string, normalisedEmail: string): string {
-    return `${credential} ${normalisedEmail}`;
-  }
+  // Entries are stored compactly (compact-entry.ts): values go in through packUserId and come
+  // out through unpackUserId; keys are stored flat (storedKey) and looked up as lookupKey.
 
   /** The cached id, without a lookup. */
   peek(credential: string, normalisedEmail: string): string | undefined {
-    return this.cache.get(MemoryResolver.key(credential, normalisedEmail));
+    const stored = this.cache.get(lookupKey(credential, normalisedEmail));
+    return stored === undefined ? undefined : unpackUserId(stored);
   }
 
   async resolve(credential: string, normalisedEmail: string, scope: CallScope): Promise<Resolved> {
-    const key = MemoryResolver.key(credential, normalisedEmail);
-    const cached = this.cache.get(key);
+    const cached = this.cache.get(lookupKey(credential, normalisedEmail));
     if (cached !== undefined) {
       this.stats.hits += 1;
-      return { userId: cached, fromCache: true, outcome: 'hit' };
+      return { userId: unpackUserId(cached), fromCache: true, outcome: 'hit' };
     }
     const context: FetchContext = { email: normalisedEmail, scope, started: false };
-    const pending = this.cache.fetch(key, { context });
+    const pending = this.cache.fetch(storedKey(credential, normalisedEmail), { context });
     if (context.started) this.stats.misses += 1;
     else this.stats.coalesced += 1;
     // A caller that joined someone else's lookup still answers by its own deadline.
-    const userId = context.started ? await pending : await withinDeadline(pending, scope);
-    if (userId === undefined) throw userNotFound();
-    return { userId, fromCache: false, outcome: context.started ? 'miss' : 'coalesced' };
+    const stored = context.started ? await pending : await withinDeadline(pending, scope);
+    if (stored === undefined) throw userNotFound();
+    return { userId: unpackUserId(stored), fromCache: false, outcome: context.started ? 'miss' : 'coalesced' };
   }
 
   remember(credential: string, normalisedEmail: string, userId: string): void {
-    this.cache.set(MemoryResolver.key(credential, normalisedEmail), userId);
+    this.cache.set(storedKey(credential, normalisedEmail), packUserId(userId));
   }
 
   forget(credential: string, normalisedEmail: string): void {
-    this.cache.delete(MemoryResolver.key(credential, normalisedEmail));
+    this.cache.delete(lookupKey(credential, normalisedEmail));
   }
 }
 

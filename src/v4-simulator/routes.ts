@@ -36,6 +36,8 @@ function dispatch(req: SimRequest, ctx: RouteContext): SimAnswer {
     if (req.method === 'POST') return createUser(req, store, ctx);
     throw methodNotAllowed('GET, POST');
   }
+  // Exactly one raw segment after the prefix, percent-decoded once: an id holding `/` arrives as
+  // `%2F` and stays one segment; a raw `/` is another resource (404).
   const segment = req.path.startsWith(USER_PREFIX) ? req.path.slice(USER_PREFIX.length) : '';
   if (segment === '' || segment.includes('/')) {
     throw new V4ApiError(404, 'NOT_FOUND', `No such resource: ${req.method} ${req.path}.`);

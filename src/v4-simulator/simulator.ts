@@ -67,8 +67,9 @@ export class V4Simulator {
   // Direct store access: no HTTP, not recorded, no faults. Throws V4ApiError like the HTTP API
   // would answer (422 invalid, 409 email taken, 404 missing), and Error for an unknown tenant.
 
-  createUser(apiKey: string, body: Record<string, unknown>, opts: { allowDuplicateEmail?: boolean } = {}): V4User {
-    return cloneUser(this.tenant(apiKey).create(validateCreate(body), opts.allowDuplicateEmail ?? false));
+  /** `opts.id`: the user's id instead of a fresh UUID (any non-empty string not taken; RangeError otherwise). */
+  createUser(apiKey: string, body: Record<string, unknown>, opts: { allowDuplicateEmail?: boolean; id?: string } = {}): V4User {
+    return cloneUser(this.tenant(apiKey).create(validateCreate(body), opts.allowDuplicateEmail ?? false, opts.id));
   }
 
   updateUser(apiKey: string, id: string, patch: Record<string, unknown>): V4User {

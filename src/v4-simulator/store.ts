@@ -39,11 +39,16 @@ export class TenantStore {
     return this.ordered.size;
   }
 
-  /** Throws EMAIL_TAKEN (409) unless duplicates are allowed (seeding ambiguous data on purpose). */
-  create(input: UserCreateInput, allowDuplicateEmail = false): V4User {
+  /**
+   * Throws EMAIL_TAKEN (409) unless duplicates are allowed (seeding ambiguous data on purpose).
+   * `id` seeds a user with an id of the test's choosing (e.g. one that needs percent-encoding);
+   * V4 itself always picks a UUID.
+   */
+  create(input: UserCreateInput, allowDuplicateEmail = false, id: string = randomUUID()): V4User {
+    if (id === '' || this.byId.has(id)) throw new RangeError('A seeded user id must be non-empty and not taken.');
     const emailKey = input.contact_details.email.toLowerCase();
     if (!allowDuplicateEmail && this.byEmail.has(emailKey)) throw emailTaken();
-    const user = buildUser(randomUUID(), randomUUID(), input, Math.floor(Date.now() / 1000));
+    const user = buildUser(id, randomUUID(), input, Math.floor(Date.now() / 1000));
     const record: UserRecord = { slot: -1, seq: this.nextSeq++, user, emailKey, password: input.password };
     this.ordered.append(record);
     this.byId.set(user.id, record);

@@ -22,7 +22,8 @@ export const V4_USER_PATH = `${V4_USERS_PATH}/{user_id}`;
 
 /** A V4 path template with its `{user_id}` filled in. */
 export function expandV4Path(template: string, userId: string | undefined): string {
-  return userId === undefined ? template : template.replace('{user_id}', encodeURIComponent(userId));
+  // The id as ONE path segment: every character outside the unreserved set is percent-encoded.
+  return userId === undefined ? template : template.replace('{user_id}', () => encodeURIComponent(userId));
 }
 
 export function v4UserPath(userId: string): string {
@@ -70,18 +71,44 @@ export function readUserPage(body: unknown): UserPage {
   return { users, total };
 }
 
+/** Longest user_id the gateway puts into a V4 path (V4's own ids are 36-character UUIDs). */
+export const MAX_USER_ID_LENGTH = 128;
+
 /**
- * A user_id the gateway may put into a V4 path: unreserved URL characters only, bounded, not a
- * dot segment. Anything else means V4 (or something pretending to be it) is broken, and nothing
- * may be written on its word.
+ * Control characters (C0, DEL, C1) and lone surrogates: neither has a place in an id, and a lone
+ * surrogate cannot be percent-encoded at all (encodeURIComponent throws on it).
  */
-export function isPlainId(id: unknown): id is string {
-  return typeof id === 'string' && id.length <= 128 && /^[A-Za-z0-9._~-]+$/.test(id) && id !== '.' && id !== '..';
+function hasUnsafeCharacter(id: string): boolean {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = id.charCodeAt(i + 1); // NaN past the end
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++; // a whole pair
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
 }
+
+/**
+ * A user_id the gateway may put into a V4 path as one percent-encoded segment (the contract:
+ * "only the user_id that V4 returned is, percent-encoded as one path segment"). Any character
+ * may be encoded, so `/`, `?`, `#`, `%` and spaces are fine; refused is only what cannot be one
+ * safe segment: empty, a dot segment (`.`/`..` stay dot segments when encoded), longer than
+ * MAX_USER_ID_LENGTH, control characters or lone surrogates. Anything else means V4 (or something
+ * pretending to be it) is broken, and nothing may be written on its word.
+ */
+export function isSegmentSafeId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_USER_ID_LENGTH && id !== '.' && id !== '..' && !hasUnsafeCharacter(id);
+}
+
+/** The former name, kept while src/resolution/warm-up.ts (being refactored) still imports it. */
+export const isPlainId = isSegmentSafeId;
 
 /** ASSUMPTION: the user_id is the resource's `id`. */
 export function readUserId(user: JsonObject): string {
-  if (!isPlainId(user.id)) throw unexpected('user without a plain id');
+  if (!isSegmentSafeId(user.id)) throw unexpected('user without an id that can be one path segment');
   return user.id;
 }
 

@@ -181,8 +181,17 @@ export interface ServiceProcess {
 }
 
 export async function startBareProxy(target: string, nodeArgs: readonly string[] = []): Promise<ServiceProcess> {
-  const spawned = spawnTracked([...nodeArgs, join(__dirname, 'bare-proxy.js')], childEnv({ BENCH_TARGET: target }), 'pipe');
-  const line = await listeningLine(spawned, 'the bare proxy', 20_000);
+  return startBaseline('bare-proxy.js', 'the bare proxy', target, nodeArgs);
+}
+
+/** The hand-written node:http pipe (pipe-proxy.ts). */
+export async function startPipeProxy(target: string, nodeArgs: readonly string[] = []): Promise<ServiceProcess> {
+  return startBaseline('pipe-proxy.js', 'the pipe proxy', target, nodeArgs);
+}
+
+async function startBaseline(script: string, what: string, target: string, nodeArgs: readonly string[]): Promise<ServiceProcess> {
+  const spawned = spawnTracked([...nodeArgs, join(__dirname, script)], childEnv({ BENCH_TARGET: target }), 'pipe');
+  const line = await listeningLine(spawned, what, 20_000);
   return { child: spawned.child, url: line.url, pid: spawned.child.pid ?? 0 };
 }
 
@@ -207,7 +216,7 @@ export interface GatewayOptions {
   readonly nodeArgs?: readonly string[];
   /** Where its stdout (the log) goes; default /dev/null. */
   readonly logFile?: string;
-  /** More settings (e.g. REDIS_URL for the fleet bench). */
+  /** More settings (REDIS_URL for bench:fleet, WORKERS for bench:workers). */
   readonly env?: Readonly<Record<string, string>>;
 }
 

@@ -11,6 +11,8 @@ interface ScenarioFigures {
   readonly kind: string;
   readonly rps?: number;
   readonly vsBare?: number;
+  /** Absent in results from before the pipe baseline (issue 14). */
+  readonly vsPipe?: number;
   readonly targetCpuUsPerReq?: number;
   readonly addedP50Ms?: number;
 }
@@ -47,6 +49,7 @@ function readReport(file: string): BenchReport {
       kind: String(s.kind),
       rps: numberOrUndefined(s.rps),
       vsBare: numberOrUndefined(s.vsBare),
+      vsPipe: numberOrUndefined(s.vsPipe),
       targetCpuUsPerReq: numberOrUndefined(s.targetCpuUsPerReq),
       addedP50Ms: numberOrUndefined(s.addedP50Ms),
     }),
@@ -89,7 +92,7 @@ function main(): void {
   const a = readReport(fileA);
   const b = readReport(fileB);
   const out: string[] = [`A: ${a.file} (${a.date}, commit ${a.commit})`, `B: ${b.file} (${b.date}, commit ${b.commit})`, ''];
-  const rows: string[][] = [['scenario', 'req/s A', 'req/s B', '×bare A', '×bare B', 'CPU µs A', 'CPU µs B', 'CPU B vs A', 'added p50 A', 'added p50 B']];
+  const rows: string[][] = [['scenario', 'req/s A', 'req/s B', '×bare A', '×bare B', '×pipe A', '×pipe B', 'CPU µs A', 'CPU µs B', 'CPU B vs A', 'added p50 A', 'added p50 B']];
   for (const sa of a.scenarios) {
     const sb = b.scenarios.find((s) => s.name === sa.name);
     rows.push([
@@ -98,6 +101,8 @@ function main(): void {
       fmt(sb?.rps, 0),
       fmt(sa.vsBare, 2),
       fmt(sb?.vsBare, 2),
+      fmt(sa.vsPipe, 2),
+      fmt(sb?.vsPipe, 2),
       fmt(sa.targetCpuUsPerReq, 0),
       fmt(sb?.targetCpuUsPerReq, 0),
       change(sa.targetCpuUsPerReq, sb?.targetCpuUsPerReq),
@@ -105,13 +110,15 @@ function main(): void {
       fmt(sb?.addedP50Ms, 3),
     ]);
   }
-  for (const sb of b.scenarios) if (!a.scenarios.some((s) => s.name === sb.name)) rows.push([`${sb.name} (B only)`, '—', fmt(sb.rps, 0), '—', fmt(sb.vsBare, 2), '—', fmt(sb.targetCpuUsPerReq, 0), '', '—', fmt(sb.addedP50Ms, 3)]);
+  for (const sb of b.scenarios) if (!a.scenarios.some((s) => s.name === sb.name)) rows.push([`${sb.name} (B only)`, '—', fmt(sb.rps, 0), '—', fmt(sb.vsBare, 2), '—', fmt(sb.vsPipe, 2), '—', fmt(sb.targetCpuUsPerReq, 0), '', '—', fmt(sb.addedP50Ms, 3)]);
   out.push(table(rows), '');
   const targetRows: string[][] = [['target', 'A', 'B']];
-  for (const ta of a.targets) {
-    const tb = b.targets.find((t) => t.target === ta.target);
+  const targetNames = [...a.targets.map((t) => t.target), ...b.targets.map((t) => t.target).filter((name) => !a.targets.some((t) => t.target === name))];
+  for (const name of targetNames) {
+    const ta = a.targets.find((t) => t.target === name);
+    const tb = b.targets.find((t) => t.target === name);
     const cell = (t: TargetFigures | undefined): string => (t === undefined ? '—' : `${fmt(t.value, 3)} ${t.pass ? 'PASS' : 'MISS'}`);
-    targetRows.push([ta.target, cell(ta), cell(tb)]);
+    targetRows.push([name, cell(ta), cell(tb)]);
   }
   if (targetRows.length > 1) out.push(table(targetRows));
   process.stdout.write(out.join('\n') + '\n');

@@ -395,6 +395,25 @@ describe('GET, PATCH and DELETE /users/{user_id}', () => {
     expect((await call('GET', `${USERS}/${user.id.replace('-', '%252D')}`)).status).toBe(404);
   });
 
+  it('a user seeded with an id that needs encoding is routed by its one encoded segment, decoded once', async () => {
+    const odd = sim.createUser('k1', newUser('odd@example.com'), { id: 'a/b?c#d%e f' });
+    expect(odd.id).toBe('a/b?c#d%e f');
+    const reply = await call('GET', `${USERS}/${encodeURIComponent(odd.id)}`);
+    expect(reply.status).toBe(200);
+    expect(json(reply).id).toBe('a/b?c#d%e f');
+    expect(sim.requests.at(-1)?.path).toBe(`${USERS}/a%2Fb%3Fc%23d%25e%20f`);
+    expect((await call('GET', `${USERS}/a/b%3Fc%23d%25e%20f`)).status).toBe(404); // a raw slash is two segments
+    expect((await call('GET', `${USERS}/${encodeURIComponent(encodeURIComponent(odd.id))}`)).status).toBe(404); // decoded once only
+    expect((await call('DELETE', `${USERS}/${encodeURIComponent(odd.id)}`)).status).toBe(204);
+    expect(sim.getUser('k1', odd.id)).toBeUndefined();
+  });
+
+  it('refuses to seed an empty or taken id', () => {
+    expect(() => sim.createUser('k1', newUser('x@example.com'), { id: '' })).toThrow(RangeError);
+    expect(() => sim.createUser('k1', newUser('y@example.com'), { id: user.id })).toThrow(RangeError);
+    expect(sim.listUsers('k1')).toHaveLength(1);
+  });
+
   it('merges nested objects and replaces the rest', async () => {
     const reply = await call('PATCH', `${USERS}/${user.id}`, {
       body: { contact_details: { telephone_number_E123: '+1 555 0100' }, registration_information: { registration_state: 'REGISTERED' }, user_flags: ['LICENSE_PURCHASE_RESTRICTED'], external_id: null },
