@@ -101,14 +101,18 @@ export class Shadowing {
 
   private submitRead(req: IncomingMessage, state: RequestState, primary: ShadowAnswer): void {
     const pathAndQuery = req.url ?? LEGACY_COLLECTION_PATH;
-    this.shadow.runner.submit({
-      route: state.record.route,
-      client: state.credential ?? null,
-      requestId: state.requestId,
-      primary,
-      shadow: (signal) => this.readThroughLegacy(pathAndQuery, req, state, signal),
-      primaryAgain: () => this.readThroughV4('GET', pathAndQuery, state),
-    });
+    // After this turn of the event loop: the client's answer is written first, the shadow's
+    // request is only made after it.
+    setImmediate(() =>
+      this.shadow.runner.submit({
+        route: state.record.route,
+        client: state.credential ?? null,
+        requestId: state.requestId,
+        primary,
+        shadow: (signal) => this.readThroughLegacy(pathAndQuery, req, state, signal),
+        primaryAgain: () => this.readThroughV4('GET', pathAndQuery, state),
+      }),
+    );
   }
 
   /** The user a write left, read back from both sides by its email (the answer's, else the path's). */
@@ -118,13 +122,16 @@ export class Shadowing {
     const segment = typeof written === 'string' ? encodeURIComponent(written) : match.emailSegment;
     if (segment === null) return;
     const path = `${LEGACY_COLLECTION_PATH}/${segment}`;
-    this.shadow.runner.submitReadBack({
-      route: match.route.id,
-      client: state.credential ?? null,
-      requestId: state.requestId,
-      readPrimary: () => this.readThroughV4('GET', path, state),
-      readShadow: (signal) => this.readThroughLegacy(path, req, state, signal),
-    });
+    const route = match.route.id;
+    setImmediate(() =>
+      this.shadow.runner.submitReadBack({
+        route,
+        client: state.credential ?? null,
+        requestId: state.requestId,
+        readPrimary: () => this.readThroughV4('GET', path, state),
+        readShadow: (signal) => this.readThroughLegacy(path, req, state, signal),
+      }),
+    );
   }
 
   /**
