@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { GatewayConfig } from './config/load';
 import type { CallObserver } from './http/accept';
+import { Brownouts } from './http/brownouts';
 import { deprecationHeaders } from './http/deprecation-headers';
 import { errorWriter } from './http/error-handler';
 import { createPassThrough, type ForwardHandler } from './http/pass-through';
@@ -51,6 +52,8 @@ export interface GatewayDeps {
   /** The legacy backend for paths the gateway does not translate (LEGACY_BASE_URL), null when none. */
   readonly legacyBackend: PassThrough | null;
   readonly writeError: ReturnType<typeof errorWriter>;
+  /** Planned brownouts of the legacy API (BROWNOUTS). */
+  readonly brownouts: Brownouts;
   /** The shadow comparison (SHADOW_MODE), null when off. */
   readonly shadow: Shadow | null;
   readonly shadowing: Shadowing | null;
@@ -96,6 +99,7 @@ export function buildDeps(config: GatewayConfig, options: AppOptions = {}): Gate
     v4PassThrough: config.v4Passthrough ? passThrough(config.v4BaseUrl, true) : null,
     legacyBackend: config.legacyBaseUrl === null ? null : passThrough(config.legacyBaseUrl, false),
     writeError,
+    brownouts: new Brownouts(config.brownouts),
     shadow,
     shadowing,
   };

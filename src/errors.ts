@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   AMBIGUOUS_EMAIL: 409,
+  /** Not in the contract's table: a planned brownout of the legacy API (BROWNOUTS). */
+  LEGACY_API_BROWNOUT: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** Not in the contract's table: a bug in the gateway itself, never blamed on V4. */

@@ -116,7 +116,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     metrics,
     report: fleetReport ?? report,
     timeline,
-    migrationPage: { clientNames: config.clientNames, shadow: shadowRunner === undefined ? undefined : () => shadowSummary(shadowRunner.toJson()) },
+    migrationPage: { clientNames: config.clientNames, brownouts: config.brownouts, shadow: shadowRunner === undefined ? undefined : () => shadowSummary(shadowRunner.toJson()) },
     openApiDocument: loadOpenApiDocument(),
     diffs: shadowRunner,
   });

@@ -1,7 +1,7 @@
 import type { RawConfig } from './schema';
 
 /** `word`: a keyword, compared in lower case (LOG_LEVEL=INFO works). */
-type Kind = 'string' | 'word' | 'integer' | 'number' | 'boolean' | 'list';
+type Kind = 'string' | 'word' | 'integer' | 'number' | 'boolean' | 'list' | 'json';
 
 /**
  * The environment variables of the contract ("Starting it") and the few the gateway adds, each
@@ -50,6 +50,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; key: keyof RawConfig; ki
   { env: 'REDIS_REPORT_INTERVAL_MS', key: 'redisReportIntervalMs', kind: 'integer' },
   { env: 'REDIS_REPORT_TTL_MS', key: 'redisReportTtlMs', kind: 'integer' },
   { env: 'WORKERS', key: 'workers', kind: 'integer' },
+  { env: 'BROWNOUTS', key: 'brownouts', kind: 'json' },
 ];
 
 export class SettingError extends Error {
@@ -79,6 +80,12 @@ function parseValue(env: string, kind: Kind, text: string): unknown {
     }
     case 'list':
       return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    case 'json':
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new SettingError(env, 'must be JSON (see the README for its shape)');
+      }
   }
 }
 

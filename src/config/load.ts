@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { configSchema, type FieldRuleConfig, type RawConfig } from './schema';
+import { configSchema, type BrownoutConfig, type FieldRuleConfig, type RawConfig } from './schema';
 import { envNameOf, SettingError, settingsFromEnv } from './env';
 
 export { SettingError } from './env';
@@ -44,6 +44,8 @@ export interface GatewayConfig {
   readonly redisReportTtlMs: number;
   /** Worker processes sharing PORT (1: no cluster). */
   readonly workers: number;
+  /** Planned brownouts of the legacy API (410 Gone). */
+  readonly brownouts: readonly BrownoutConfig[];
   readonly fieldRules: readonly FieldRuleConfig[];
   readonly migrationBucketSeconds: number;
   readonly clientNames: Readonly<Record<string, string>>;
@@ -193,6 +195,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     redisReportIntervalMs: raw.redisReportIntervalMs,
     redisReportTtlMs: raw.redisReportTtlMs,
     workers: raw.workers,
+    brownouts: Object.freeze(raw.brownouts.map((window) => Object.freeze({ ...window }))),
     fieldRules: Object.freeze(raw.fieldRules.map((rule) => Object.freeze({ ...rule }))),
     migrationBucketSeconds: raw.migrationBucketSeconds,
     clientNames: Object.freeze({ ...raw.clientNames }),

@@ -74,6 +74,24 @@ const httpDate = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 
   message: 'must be a date, e.g. an HTTP-date such as "Wed, 31 Dec 2026 23:59:59 GMT"',
 });
 
+const instant = z.string().refine((value) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)), {
+  message: 'must be an ISO date-time such as 2026-12-10T09:00:00Z',
+});
+
+/** A planned switch-off of the legacy API for one client (or all), to test it before the Sunset date. */
+export const brownoutSchema = z
+  .strictObject({
+    /** A credential fingerprint as the migration report shows it, or `*` for every client. */
+    client: z.string().regex(/^(\*|[A-Za-z0-9_-]{16})$/, { message: 'must be a credential fingerprint (16 characters, as the migration report shows them) or *' }),
+    from: instant,
+    to: instant,
+    /** Only these legacy routes; default: all of them. */
+    routes: z.array(z.enum(['list-users', 'get-user', 'create-user', 'update-user', 'delete-user'])).min(1).optional(),
+  })
+  .refine((window) => Date.parse(window.from) < Date.parse(window.to), { message: 'from must be before to' });
+
+export type BrownoutConfig = z.infer<typeof brownoutSchema>;
+
 export const configSchema = z.strictObject({
   v4BaseUrl: httpUrl.nullable(),
   v4ApiKey: z.string().nullable(),
@@ -118,6 +136,8 @@ export const configSchema = z.strictObject({
   redisReportIntervalMs: z.number().int().min(50).max(3_600_000),
   /** How long the shared migration report keeps a client (or a replica) after its last call. */
   redisReportTtlMs: z.number().int().min(1000),
+  /** Planned brownouts of the legacy API (410 Gone); none by default. */
+  brownouts: z.array(brownoutSchema).max(1000),
   /** Processes serving PORT (node:cluster); 1: this process serves it alone. */
   workers: z.number().int().min(1).max(64),
   fieldRules: z.array(fieldRuleSchema).min(1),

@@ -25,10 +25,11 @@ function notFound(): GatewayError {
  * Where a call goes, decided once for every path: a legacy route (marked deprecated, then
  * translated), a V4 path (passed through unchanged), or anything else (the legacy backend, or
  * 404). Callers outside ALLOW_CIDRS are refused here, after a legacy call was marked as one.
+ * A legacy call in a planned brownout (BROWNOUTS) is refused with 410 before it goes anywhere.
  * With SHADOW_MODE=legacy-primary the legacy backend answers the legacy routes too.
  */
 export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
-  const { v4PassThrough, legacyBackend, setDeprecationHeaders, shadowing } = deps;
+  const { v4PassThrough, legacyBackend, setDeprecationHeaders, shadowing, brownouts } = deps;
   /** SHADOW_MODE=legacy-primary: the legacy backend answers legacy calls; V4 gets reads as the shadow. */
   const legacyFirst = shadowing !== null && shadowing.mode === 'legacy-primary' ? legacyBackend : null;
   return async (req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> => {
@@ -40,8 +41,9 @@ export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
       setDeprecationHeaders(res);
       state.record.legacyPath = match.template;
       admit(state);
+      state.record.route = match.kind === 'route' ? match.route.id : `legacy-${match.kind}`;
+      brownouts.check(state.credential, match.kind === 'route' ? match.route.id : null);
       if (legacyFirst !== null) {
-        state.record.route = match.kind === 'route' ? match.route.id : `legacy-${match.kind}`;
         if (isShadowedRead(req, match)) shadowing?.expectLegacyAnswer(req, state);
         await legacyFirst.handler(req, res);
         return;

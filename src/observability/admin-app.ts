@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'winston';
+import type { BrownoutConfig } from '../config/schema';
 import type { WarmUpReport } from '../resolution/warm-up';
 import type { MigrationReportJson } from './migration-report';
 import { renderMigrationPage, type ShadowSummary } from './migration-page/render';
@@ -29,6 +30,8 @@ export interface AdminOptions {
     readonly clientNames: Readonly<Record<string, string>>;
     /** The shadow comparison's summary, when one runs; undefined: the page shows none. */
     readonly shadow?: () => ShadowSummary | undefined;
+    /** The planned brownouts (BROWNOUTS). */
+    readonly brownouts?: readonly BrownoutConfig[];
     readonly refreshSeconds?: number;
   };
   /** The OpenAPI description of the legacy facade, served as GET /openapi.json. */
@@ -96,6 +99,7 @@ export function createAdminApp(options: AdminOptions): Express {
         timeline: timeline.toJson(),
         clientNames: migrationPage.clientNames,
         shadow: migrationPage.shadow?.(),
+        brownouts: migrationPage.brownouts,
         refreshSeconds: migrationPage.refreshSeconds ?? 30,
         now: Date.now(),
       });

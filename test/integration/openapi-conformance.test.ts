@@ -141,6 +141,15 @@ describe('the OpenAPI document against live answers', () => {
     });
   });
 
+  it('410 LEGACY_API_BROWNOUT during a planned brownout', async () => {
+    const window = { client: '*', from: new Date(Date.now() - 60_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() };
+    await withStack({ brownouts: [window], sunsetDate: 'Wed, 31 Dec 2026 23:59:59 GMT' }, async (stack, port) => {
+      await runScenario(stack, port, { name: 'read in a brownout', method: 'GET', path: `${COLLECTION}/jane%40example.com`, template: ITEM, status: 410, code: 'LEGACY_API_BROWNOUT' });
+      await runScenario(stack, port, { name: 'create in a brownout', method: 'POST', path: COLLECTION, template: COLLECTION, headers: JSON_TYPE, body: '{"email":"x@example.com"}', status: 410, code: 'LEGACY_API_BROWNOUT' });
+      expect(stack.v4Requests()).toHaveLength(0);
+    });
+  });
+
   it('504 UPSTREAM_TIMEOUT when V4 hangs', async () => {
     await withStack({ upstreamTimeoutMs: 300 }, async (stack, port) => {
       stack.sim.addFault({ kind: 'hang' });

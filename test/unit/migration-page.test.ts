@@ -97,4 +97,22 @@ describe('the migration page', () => {
     );
     expect(verdictFor(v4!, undefined, context).kind).toBe('ready');
   });
+
+  it('shows the planned brownouts with where each stands, names escaped', () => {
+    const now = Date.parse('2026-11-28T12:00:00Z');
+    const report = new MigrationReport({ now: () => now });
+    const timeline = new ReportTimeline({ bucketMs: 60_000, now: () => now });
+    const brownouts = [
+      { client: 'AAAAAAAAAAAAAAAA', from: '2026-11-28T11:00:00Z', to: '2026-11-28T13:00:00Z' },
+      { client: '*', from: '2026-11-27T09:00:00Z', to: '2026-11-27T10:00:00Z', routes: ['delete-user' as const] },
+      { client: 'BBBBBBBBBBBBBBBB', from: '2026-12-01T09:00:00Z', to: '2026-12-01T10:00:00Z' },
+    ];
+    const html = renderMigrationPage({ report: report.toJson(), timeline: timeline.toJson(), clientNames: { AAAAAAAAAAAAAAAA: hostile }, brownouts, refreshSeconds: 15, now });
+    expect(html).toContain('<h2>Planned brownouts</h2>');
+    expect([...html.matchAll(/data-brownout-state="(\w+)"/g)].map((m) => m[1])).toEqual(['active', 'over', 'planned']);
+    expect(html).toContain(escapeHtml(hostile));
+    expect(html).not.toContain('<script');
+    expect(html).toContain('every client');
+    expect(renderMigrationPage({ report: report.toJson(), timeline: timeline.toJson(), clientNames: {}, refreshSeconds: 15, now })).not.toContain('Planned brownouts');
+  });
 });

@@ -4,6 +4,8 @@ import { shortTime, timelineChart } from './chart';
 import { escapeHtml, escapeWithCode } from './escape';
 import { SERIES_COLOUR, SERIES_LABEL } from './routes';
 import { verdictFor, verdictRules, type Verdict } from './verdict';
+import { brownoutSection } from './brownouts';
+import type { BrownoutConfig } from '../../config/schema';
 import { PAGE_STYLE } from './style';
 
 /**
@@ -25,6 +27,8 @@ export interface MigrationPageInput {
   /** Names operators gave credential fingerprints (CONFIG_FILE `clientNames`). */
   readonly clientNames: Readonly<Record<string, string>>;
   readonly shadow?: ShadowSummary | undefined;
+  /** BROWNOUTS, shown with where each stands now. */
+  readonly brownouts?: readonly BrownoutConfig[];
   readonly refreshSeconds: number;
   readonly now: number;
 }
@@ -57,6 +61,7 @@ ${overflowNote(report, timeline)}</header>
 <main>
 ${rulesSection(windowText, timeline.bucket_seconds)}
 ${input.shadow === undefined ? '' : shadowSection(input.shadow)}
+${brownoutSection(input.brownouts ?? [], input.now, input.clientNames)}
 ${legend()}
 ${rows.length === 0 ? '<p>No client has called yet.</p>' : rows.map((row) => clientSection(row.client, row.chart, row.verdict, timeline, input.clientNames)).join('\n')}
 </main></body></html>
