@@ -4,11 +4,9 @@
 // (a test plants a difference in one side). The HTTP side, request recording and the fault table
 // (delay, status, garbage, reset, hang, huge) are the V4 simulator's own, so a shadow can be
 // made to time out, be reset or read garbage exactly as V4 can.
-import { FaultTable } from '../v4-simulator/fault-table';
-import type { SimRequest } from '../v4-simulator/exchange';
-import { parseQueryPairs } from '../v4-simulator/query';
+import { RecordingSimulator } from '../v4-simulator/recording-simulator';
 import { SimulatorHttpServer } from '../v4-simulator/server';
-import { TenantStore, type FaultKind, type FaultRule, type RecordedRequest, type V4Simulator } from '../v4-simulator';
+import { TenantStore, type V4Simulator } from '../v4-simulator';
 import { loadConfig } from '../config/load';
 import type { FieldRuleConfig } from '../config/schema';
 import { FieldRules } from '../translation/field-rules';
@@ -28,12 +26,10 @@ export interface LegacySimulatorOptions {
   readonly bodyLimitBytes?: number;
 }
 
-export class LegacySimulator {
+export class LegacySimulator extends RecordingSimulator {
   readonly store: TenantStore;
   private readonly rules: FieldRules;
   private readonly services = new Map<string, string>();
-  private readonly faults = new FaultTable();
-  private recorded: RecordedRequest[] = [];
   private readonly http: SimulatorHttpServer;
 
   /** Shares `apiKey`'s users of a V4 simulator: a write through either API shows in both. */
@@ -49,13 +45,14 @@ export class LegacySimulator {
   }
 
   constructor(options: LegacySimulatorOptions = {}) {
+    super();
     this.store = options.store ?? new TenantStore();
     this.rules = new FieldRules(options.fieldRules ?? loadConfig({ env: {} }).fieldRules);
     const ctx = { store: this.store, rules: this.rules, services: this.services };
     this.http = new SimulatorHttpServer({
       bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
       faults: this.faults,
-      record: options.record === false ? undefined : (req) => this.recorded.push(toRecorded(req)),
+      record: this.recorder(options.record),
       route: (req) => legacyRoute(req, ctx),
     });
   }
@@ -86,42 +83,4 @@ export class LegacySimulator {
     const user = this.store.get(userId);
     return user === undefined ? undefined : legacyUserOf(user, this.rules, this.services.get(userId));
   }
-
-  /** Every request received (rejected ones too), in arrival order. */
-  get requests(): readonly RecordedRequest[] {
-    return this.recorded;
-  }
-
-  clearRequests(): void {
-    this.recorded = [];
-  }
-
-  requestsMatching(method: string, pathPrefix = ''): RecordedRequest[] {
-    const m = method.toUpperCase();
-    return this.recorded.filter((r) => r.method === m && r.path.startsWith(pathPrefix));
-  }
-
-  addFault(rule: FaultRule): void {
-    this.faults.add(rule);
-  }
-
-  faultsApplied(): Readonly<Record<FaultKind, number>> {
-    return { ...this.faults.applied };
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
-  }
-}
-
-function toRecorded(req: SimRequest): RecordedRequest {
-  let body: unknown;
-  if (req.rawBody !== '') {
-    try {
-      body = JSON.parse(req.rawBody);
-    } catch {
-      body = undefined;
-    }
-  }
-  return { method: req.method, url: req.url, path: req.path, query: parseQueryPairs(req.rawQuery, true), headers: req.headers, rawBody: req.rawBody, body };
 }

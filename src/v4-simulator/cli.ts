@@ -3,29 +3,19 @@
 //   SIM_SEED_USERS (users seeded per tenant, none by default).
 import { V4Simulator } from './simulator';
 import { exitAfterStopOnSignal } from '../process-signals';
+import { cliFailure, integerEnv } from './cli-env';
 
-function fail(message: string): never {
-  process.stderr.write(`v4-simulator: ${message}\n`);
-  process.exit(2);
-}
-
-function integerEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) fail(`${name} must be an integer between ${min} and ${max}; got ${JSON.stringify(raw)}.`);
-  return n;
-}
+const fail = cliFailure('v4-simulator');
 
 async function main(): Promise<void> {
-  const port = integerEnv('SIM_PORT', 4000, 0, 65535);
+  const port = integerEnv('SIM_PORT', 4000, 0, 65535, fail);
   const host = process.env.SIM_HOST || '127.0.0.1';
   const keys = (process.env.SIM_API_KEYS ?? 'demo-key')
     .split(',')
     .map((k) => k.trim())
     .filter((k) => k !== '');
   if (keys.length === 0) fail('SIM_API_KEYS names no key.');
-  const seed = integerEnv('SIM_SEED_USERS', 0, 0, 10_000_000);
+  const seed = integerEnv('SIM_SEED_USERS', 0, 0, 10_000_000, fail);
 
   // No recording: nobody can read it from another process, and it would grow without bound.
   const sim = new V4Simulator({ apiKeys: keys, record: false });

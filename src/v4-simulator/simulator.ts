@@ -1,12 +1,10 @@
 // The public face of the simulator: tenants and their stores, the request recorder, faults,
 // and the HTTP server, wired together once in the constructor.
-import type { SimRequest } from './exchange';
-import { FaultTable } from './fault-table';
-import { parseQueryPairs } from './query';
+import { RecordingSimulator } from './recording-simulator';
 import { route } from './routes';
 import { SimulatorHttpServer } from './server';
 import { TenantStore } from './store';
-import type { FaultKind, FaultRule, JournalEntry, RecordedRequest, SimulatorOptions, V4User } from './types';
+import type { JournalEntry, SimulatorOptions, V4User } from './types';
 import { cloneUser } from './user';
 import { validateCreate, validateUpdate } from './validate';
 
@@ -19,14 +17,13 @@ const defaultSeed = (i: number): Record<string, unknown> => ({
   external_id: `CUST-${i}`,
 });
 
-export class V4Simulator {
+export class V4Simulator extends RecordingSimulator {
   private readonly tenants = new Map<string, TenantStore>();
-  private readonly faults = new FaultTable();
-  private recorded: RecordedRequest[] = [];
   private journaled: JournalEntry[] = [];
   private readonly http: SimulatorHttpServer;
 
   constructor(options: SimulatorOptions = {}) {
+    super();
     const maxLimit = options.maxLimit ?? DEFAULT_MAX_LIMIT;
     const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
     if (!Number.isSafeInteger(maxLimit) || maxLimit < 1) throw new RangeError(`maxLimit must be an integer ≥ 1; got ${maxLimit}.`);
@@ -39,7 +36,7 @@ export class V4Simulator {
     this.http = new SimulatorHttpServer({
       bodyLimitBytes,
       faults: this.faults,
-      record: options.record === false ? undefined : (req) => this.recorded.push(toRecorded(req)),
+      record: this.recorder(options.record),
       route: (req) => route(req, ctx),
     });
   }
@@ -108,38 +105,14 @@ export class V4Simulator {
     for (let i = 0; i < count; i++) store.create(validateCreate(make(i)));
   }
 
-  /** Every request received (also rejected ones), in arrival order. */
-  get requests(): RecordedRequest[] {
-    return this.recorded;
-  }
-
-  /** Starts a new list; an array obtained from `requests` before keeps its contents. */
   /** Every write that changed the store through HTTP, in order (empty when recording is off). */
   get journal(): readonly JournalEntry[] {
     return this.journaled;
   }
 
-  clearRequests(): void {
-    this.recorded = [];
+  override clearRequests(): void {
+    super.clearRequests();
     this.journaled = [];
-  }
-
-  requestsMatching(method: string, pathPrefix = ''): RecordedRequest[] {
-    const m = method.toUpperCase();
-    return this.recorded.filter((r) => r.method === m && r.path.startsWith(pathPrefix));
-  }
-
-  addFault(rule: FaultRule): void {
-    this.faults.add(rule);
-  }
-
-  /** Requests each kind of fault was applied to so far. */
-  faultsApplied(): Readonly<Record<FaultKind, number>> {
-    return { ...this.faults.applied };
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
   }
 
   private tenant(apiKey: string): TenantStore {
@@ -147,24 +120,4 @@ export class V4Simulator {
     if (store === undefined) throw new Error('Unknown tenant: call addTenant() or pass the key in options.apiKeys first.');
     return store;
   }
-}
-
-function toRecorded(req: SimRequest): RecordedRequest {
-  let body: unknown;
-  if (req.rawBody !== '') {
-    try {
-      body = JSON.parse(req.rawBody);
-    } catch {
-      body = undefined;
-    }
-  }
-  return {
-    method: req.method,
-    url: req.url,
-    path: req.path,
-    query: parseQueryPairs(req.rawQuery, true),
-    headers: req.headers,
-    rawBody: req.rawBody,
-    body,
-  };
 }
