@@ -124,6 +124,8 @@ export class SimProcess {
   private constructor(
     readonly child: ChildProcess,
     readonly url: string,
+    /** Set by shadow-sim-process.js only: its legacy simulator, sharing the V4 simulator's users. */
+    readonly legacyUrl?: string,
   ) {
     child.on('message', (message: unknown) => {
       if (!isSimReply(message)) return;
@@ -133,10 +135,11 @@ export class SimProcess {
     });
   }
 
-  static async start(tenants: TenantSeeds): Promise<SimProcess> {
-    const spawned = spawnTracked([join(__dirname, 'sim-process.js')], childEnv({ BENCH_SIM_TENANTS: JSON.stringify(tenants) }), 'pipe');
+  /** `script`: sim-process.js, or shadow-sim-process.js (V4 + legacy simulator; `extraEnv` names the shared tenant). */
+  static async start(tenants: TenantSeeds, script = 'sim-process.js', extraEnv: Readonly<Record<string, string>> = {}): Promise<SimProcess> {
+    const spawned = spawnTracked([join(__dirname, script)], childEnv({ ...extraEnv, BENCH_SIM_TENANTS: JSON.stringify(tenants) }), 'pipe');
     const line = await listeningLine(spawned, 'the simulator', 60_000);
-    return new SimProcess(spawned.child, line.url);
+    return new SimProcess(spawned.child, line.url, line.legacyUrl);
   }
 
   private ask(command: SimCommand): Promise<SimReply> {

@@ -16,6 +16,8 @@ export type SimCommand =
 export interface RequestCounts {
   readonly total: number;
   readonly byMethod: Readonly<Record<string, number>>;
+  /** shadow-sim-process.ts only: requests its legacy simulator received (not in `total`). */
+  readonly legacy?: number;
 }
 
 export type SimReply =
@@ -29,6 +31,8 @@ export type SimReply =
 export interface ListeningLine {
   readonly port: number;
   readonly url: string;
+  /** shadow-sim-process.ts only: the legacy simulator's base URL (LEGACY_BASE_URL). */
+  readonly legacyUrl?: string;
 }
 
 export function isSimCommand(value: unknown): value is SimCommand {
