@@ -70,6 +70,9 @@ export interface ShadowReportJson extends DiffStoreJson {
 
 type Reader = (signal: AbortSignal) => Promise<ShadowAnswer>;
 
+/** The abort reason of a comparison that is over: readers still open just stop. */
+const FINISHED = new ShadowFailure('error', 'the comparison is over');
+
 export class ShadowRunner {
   private active = 0;
   private readonly running = new Set<Promise<void>>();
@@ -152,8 +155,10 @@ export class ShadowRunner {
     const timer = setTimeout(() => controller.abort(new ShadowFailure('timeout', `no answer within ${this.settings.timeoutMs} ms`)), this.settings.timeoutMs);
     timer.unref();
     // Rejects at the deadline even if a reader ignores the signal, so the slot is always freed.
+    let onAbort = (): void => undefined;
     const deadline = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(failureOf(controller.signal.reason)), { once: true });
+      onAbort = () => reject(failureOf(controller.signal.reason));
+      controller.signal.addEventListener('abort', onAbort, { once: true });
     });
     deadline.catch(() => undefined);
     const askAgain = againRead !== undefined && this.deps.comparator.noise.takeSample(route);
@@ -179,7 +184,11 @@ export class ShadowRunner {
       this.log(route, client, requestId, comparison);
     } finally {
       clearTimeout(timer);
-      controller.abort(); // ends whatever a reader still has open
+      // Ends whatever a reader still has open. With a ready-made reason and the deadline's listener
+      // gone: after a call that finished in time, nothing is built that nobody reads (the profile
+      // of a 100 % shadow showed ~5 % of the gateway's busy time in that DOMException and failure).
+      controller.signal.removeEventListener('abort', onAbort);
+      controller.abort(FINISHED);
     }
   }
 
