@@ -1,7 +1,9 @@
 // Which differences count: expected (the translation explains them), noise (ignored or learnt),
 // or regression (everything else; the only class that counts against a client's match rate).
 import type { FieldRuleConfig } from '../config/schema';
-import type { ClassifiedDifference, Difference, ShownValue } from './types';
+import type { JsonValue } from '../translation/json';
+import { isJsonObject } from '../translation/json';
+import type { ClassifiedDifference, Difference, ShadowAnswer, ShownValue } from './types';
 
 /** A pattern (`/*\/registration_information/registration_time`) as a dotted field path without list indices. */
 export function dottedFieldPath(pattern: string): string {
@@ -57,19 +59,42 @@ function explanations(rules: readonly FieldRuleConfig[]): Explanation[] {
   return out;
 }
 
+function errorCodeOf(body: JsonValue | undefined): string | undefined {
+  if (!isJsonObject(body) || !isJsonObject(body.error)) return undefined;
+  return typeof body.error.code === 'string' ? body.error.code : undefined;
+}
+
 export class DifferenceClassifier {
   private readonly expected: readonly Explanation[];
   private readonly ignored: readonly string[];
+  /** The error codes the gateway refuses removed fields with (rule `code`), and why. */
+  private readonly refusals: ReadonlyMap<string, string>;
 
   /** `ignorePaths`: dotted field paths (SHADOW_IGNORE_PATHS), each covering what lies under it. */
   constructor(fieldRules: readonly FieldRuleConfig[], ignorePaths: readonly string[]) {
     this.expected = explanations(fieldRules);
     this.ignored = [...ignorePaths];
+    this.refusals = new Map(
+      fieldRules
+        .filter((rule) => rule.v4 === null)
+        .map((rule) => [rule.code ?? 'SERVICE_PARAMETER_REMOVED', `field rule ${rule.id}: the gateway refuses ${rule.legacy}, which V4 has no place for`]),
+    );
   }
 
-  /** `learnt`: patterns learnt as noise for this call's route. */
-  classify(difference: Difference, learnt: ReadonlySet<string>): ClassifiedDifference {
+  /**
+   * Why the V4 side's answer is a refusal the translation makes on purpose (a `service` the
+   * legacy backend still took): the status difference it causes is expected. Null otherwise.
+   */
+  refusalReason(v4: ShadowAnswer): string | null {
+    if (v4.status < 400 || v4.status >= 500) return null;
+    const code = errorCodeOf(v4.body);
+    return code === undefined ? null : (this.refusals.get(code) ?? null);
+  }
+
+  /** `learnt`: patterns learnt as noise for this call's route; `refusal`: refusalReason of the call's V4 answer. */
+  classify(difference: Difference, learnt: ReadonlySet<string>, refusal: string | null = null): ClassifiedDifference {
     const field = dottedFieldPath(difference.pattern);
+    if (difference.kind === 'status' && refusal !== null) return { ...difference, class: 'expected', reason: refusal };
     if (difference.kind !== 'status') {
       const explanation = this.expected.find((e) => e.explains(field, difference));
       if (explanation !== undefined) return { ...difference, class: 'expected', reason: explanation.reason };

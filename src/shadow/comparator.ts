@@ -42,7 +42,8 @@ export class ShadowComparator {
   compare(route: string, legacy: ShadowAnswer, v4: ShadowAnswer): Comparison {
     const { differences, truncated } = diffAnswers(legacy, v4, this.diffOptions());
     const learnt = this.noise.of(route);
-    const classified = differences.map((d) => this.classifier.classify(d, learnt));
+    const refusal = this.classifier.refusalReason(v4);
+    const classified = differences.map((d) => this.classifier.classify(d, learnt, refusal));
     let outcome: ComparisonOutcome = 'equal';
     for (const d of classified) {
       if (d.class === 'regression') outcome = 'different';

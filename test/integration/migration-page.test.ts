@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { MigrationReportJson } from '../../src/observability/migration-report';
 import { TIMELINE_SERIES, type TimelineJson } from '../../src/observability/report-timeline';
 import { credentialFingerprint } from '../../src/resolution/credential-fingerprint';
+import { LegacySimulator } from '../../src/legacy-simulator';
+import type { ShadowReportJson } from '../../src/shadow';
 import { V4Simulator } from '../../src/v4-simulator';
 import { launchChromium } from './browser';
 import { KEY_1, KEY_2 } from './harness';
@@ -43,6 +45,7 @@ interface ShownClient {
 
 describe('the migration page in a real browser', () => {
   let sim: V4Simulator;
+  let legacy: LegacySimulator;
   let gateway: GatewayProcess;
 
   beforeAll(async () => {
@@ -52,13 +55,19 @@ describe('the migration page in a real browser', () => {
     const configFile = join(mkdtempSync(join(tmpdir(), 'migration-page-')), 'config.json');
     // Names as an operator would give them; one of them hostile, as a careless or malicious edit could make it.
     const clientNames = { [credentialFingerprint(`Apikey ${KEY_1}`)]: 'CRM sync (gateway key)', [credentialFingerprint(`Apikey ${KEY_2}`)]: HOSTILE_NAME };
-    writeFileSync(configFile, JSON.stringify({ clientNames }));
-    gateway = await spawnGateway({ V4_BASE_URL: simUrl, V4_API_KEY: KEY_1, CONFIG_FILE: configFile, MIGRATION_BUCKET_SECONDS: '2', LOG_LEVEL: 'info' });
+    // A brownout planned for the V4-only client (it changes nothing today; the page lists it).
+    const brownouts = [{ client: credentialFingerprint(`Apikey ${KEY_3}`), from: new Date(Date.now() + 86_400_000).toISOString(), to: new Date(Date.now() + 90_000_000).toISOString() }];
+    writeFileSync(configFile, JSON.stringify({ clientNames, brownouts }));
+    // A legacy backend sharing the gateway-key tenant's users: reads are shadowed and compared.
+    legacy = LegacySimulator.sharing(sim, KEY_1);
+    const legacyUrl = await legacy.start(0);
+    gateway = await spawnGateway({ V4_BASE_URL: simUrl, V4_API_KEY: KEY_1, CONFIG_FILE: configFile, MIGRATION_BUCKET_SECONDS: '2', LOG_LEVEL: 'info', SHADOW_MODE: 'v4-primary', LEGACY_BASE_URL: legacyUrl });
   }, 30_000);
 
   afterAll(async () => {
     gateway.child.kill('SIGTERM');
     await gateway.exited;
+    await legacy.stop();
     await sim.stop();
   });
 
@@ -85,6 +94,16 @@ describe('the migration page in a real browser', () => {
     expect(sim.requests.filter((r) => r.method === 'POST')).toHaveLength(3);
     expect(sim.requests.filter((r) => r.method === 'PATCH')).toHaveLength(3);
     expect(sim.requests.some((r) => r.url.toLowerCase().includes('service'))).toBe(false);
+
+    // The shadow comparisons of those reads are over before the page is read (each has a deadline).
+    let diffs: ShadowReportJson;
+    for (;;) {
+      diffs = JSON.parse((await callOnce(adminPort, 'GET', '/migration/diffs')).body) as ShadowReportJson;
+      if (diffs.in_flight === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(diffs.totals.compared).toBeGreaterThan(0);
+    expect(legacy.requests.length).toBe(diffs.totals.compared + diffs.totals.shadow_failed);
 
     const browser = await launchChromium();
     try {
@@ -173,6 +192,21 @@ describe('the migration page in a real browser', () => {
       // The chart has more than one bucket with calls (the rounds were spread out).
       const gatewayKeyBars = shown.clients.find((client) => client.credential === credentialFingerprint(`Apikey ${KEY_1}`))?.bars ?? [];
       expect(new Set(gatewayKeyBars.map((bar) => bar.bucket)).size).toBeGreaterThan(1);
+
+      // The shadow comparison's summary is /migration/diffs' (expected differences count as equal),
+      // and the planned brownout is listed as planned.
+      const shadowShown = await page.evaluate(() => ({
+        equal: document.querySelector('[data-field="shadow-equal"]')?.textContent ?? null,
+        different: document.querySelector('[data-field="shadow-different"]')?.textContent ?? null,
+        noise: document.querySelector('[data-field="shadow-noise"]')?.textContent ?? null,
+        brownouts: [...document.querySelectorAll('[data-brownout-state]')].map((row) => row.getAttribute('data-brownout-state')),
+      }));
+      expect(shadowShown).toEqual({
+        equal: String(diffs.totals.equal + diffs.totals.expected),
+        different: String(diffs.totals.different),
+        noise: String(diffs.totals.noise),
+        brownouts: ['planned'],
+      });
 
       mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });

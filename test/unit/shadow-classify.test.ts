@@ -90,4 +90,16 @@ describe('ShadowComparator: learnt noise (Diffy)', () => {
     const truncated = comparator.compare('r', { status: 200, body: base }, { status: 200, body: { ...base, name: 'B', id: 'x' } });
     expect(truncated).toMatchObject({ outcome: 'different', truncated: true });
   });
+
+  it('a status difference is expected only when the V4 side is the translation\'s refusal of a removed field', () => {
+    const comparator = new ShadowComparator({ fieldRules: rules, ignorePaths: [], noiseSamples: 0, hashKey: null });
+    const refusal = { status: 400, body: { error: { code: 'SERVICE_PARAMETER_REMOVED', message: 'm', request_id: 'r' } } };
+    const took = comparator.compare('list-users', { status: 200, body: [] }, refusal);
+    expect(took.outcome).toBe('expected');
+    expect(took.differences).toEqual([expect.objectContaining({ kind: 'status', class: 'expected', reason: expect.stringContaining('service-removed') as unknown })]);
+    // Any other refusal, or a server error, stays a regression.
+    const other = { status: 400, body: { error: { code: 'INVALID_QUERY', message: 'm', request_id: 'r' } } };
+    expect(comparator.compare('list-users', { status: 200, body: [] }, other).outcome).toBe('different');
+    expect(comparator.compare('list-users', { status: 200, body: [] }, { status: 502, body: refusal.body }).outcome).toBe('different');
+  });
 });
