@@ -59,26 +59,37 @@ export function requestHeaders(req: IncomingMessage, facts: ForwardedRequestFact
 }
 
 /**
- * The upstream answer's headers for the client, as one flat list in the upstream's own spelling
- * and order, duplicates kept (several Set-Cookie), minus hop-by-hop ones: node writes the
- * client's own Connection, Keep-Alive and framing.
+ * The upstream answer's headers for the client, as one flat `[name, value, …]` list in the
+ * upstream's own spelling and order, minus hop-by-hop ones (node writes the client's own
+ * Connection, Keep-Alive and framing). A repeated header (several Set-Cookie) becomes one entry
+ * with all its values: node sets a list's entries one by one on an answer that already has
+ * headers (X-Request-Id), so a second entry of the same name would replace the first.
  */
-export function answerHeaders(raw: readonly string[]): string[] {
+export function answerHeaders(raw: readonly string[]): Array<string | string[]> {
   let listed: ReadonlySet<string> | null = null;
-  const out: string[] = [];
+  const names: string[] = [];
+  const out: Array<string | string[]> = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
+    const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') listed = connectionTokens(raw[i + 1]);
+      if (lower === 'connection') listed = connectionTokens(value);
       continue;
     }
-    out.push(name, raw[i + 1] as string);
+    const seen = names.indexOf(lower);
+    if (seen === -1) {
+      names.push(lower);
+      out.push(name, value);
+      continue;
+    }
+    const previous = out[seen * 2 + 1] as string | string[];
+    out[seen * 2 + 1] = typeof previous === 'string' ? [previous, value] : [...previous, value];
   }
   if (listed === null) return out;
-  const kept: string[] = [];
-  for (let i = 0; i < out.length; i += 2) {
-    if (!listed.has((out[i] as string).toLowerCase())) kept.push(out[i] as string, out[i + 1] as string);
+  const kept: Array<string | string[]> = [];
+  for (let i = 0; i < names.length; i += 1) {
+    if (!listed.has(names[i] as string)) kept.push(out[i * 2] as string, out[i * 2 + 1] as string | string[]);
   }
   return kept;
 }
