@@ -1,10 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
-import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin, type Plugin } from 'http-proxy-middleware';
 import { GatewayError } from '../errors';
 import { UpstreamFailure } from '../v4/client';
 import { stateOf, type RequestState } from './request-state';
+import { answerHeaders, requestHeaders } from './pass-through-headers';
 
 export interface PassThroughOptions {
   readonly target: string;
@@ -23,9 +22,7 @@ export interface PassThroughOptions {
   readonly writeError: (err: unknown, req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
 
-const timedOut = new WeakSet<http.IncomingMessage>();
-
-/** Forwards one call; resolves once the upstream's answer is being streamed or an error answered. */
+/** Forwards one call; resolves once the upstream request is under way (its outcome is answered by the forwarder itself). */
 export type ForwardHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
 function requireState(res: http.ServerResponse): RequestState {
@@ -35,71 +32,114 @@ function requireState(res: http.ServerResponse): RequestState {
 }
 
 /**
- * An unchanged pass-through (V4 endpoints, the legacy backend) with http-proxy-middleware:
- * streamed both ways, keep-alive sockets, never following redirects, a deadline on the
- * upstream's first byte, and failures answered by the gateway's error writer.
+ * The upstream path: the target's own path, then the request's, with runs of slashes made one
+ * (as http-proxy joined them, which the gateway used before: README, Performance).
+ */
+export function upstreamPath(basePath: string, url: string): string {
+  const q = url.indexOf('?');
+  const path = basePath + (q === -1 ? url : url.slice(0, q));
+  const joined = path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
+  return q === -1 ? joined : joined + url.slice(q);
+}
+
+/** Whether the request carries a body to stream (a length above zero, or chunks). */
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
+}
+
+function upstreamFailed(timedOut: boolean, code: string): GatewayError {
+  const failure = new UpstreamFailure(timedOut ? 'timeout' : 'connect', true, code);
+  return timedOut
+    ? new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time; try again later.', { detail: code, cause: failure })
+    : new GatewayError('UPSTREAM_ERROR', 'The upstream could not be reached or answered badly; try again later.', { detail: code, cause: failure });
+}
+
+/**
+ * An unchanged pass-through (V4 endpoints, the legacy backend), written on node:http: the request
+ * is piped to a keep-alive agent and the answer piped back, with its status and headers (hop-by-hop
+ * ones left out both ways). Never follows redirects. A deadline on the upstream's first byte;
+ * a failure before it is answered by the gateway's error writer (502/504), one after it cuts the
+ * client's connection (a truncated answer must not pass for a whole one); a client that leaves
+ * ends the upstream request.
  */
 export function createPassThrough(options: PassThroughOptions): { handler: ForwardHandler; close: () => void } {
-  const secure = options.target.startsWith('https:');
+  const target = new URL(options.target);
+  const secure = target.protocol === 'https:';
+  const transport = secure ? https : http;
   const agent = secure
     ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' })
     : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' });
-  const proxy = createProxyMiddleware<http.IncomingMessage, http.ServerResponse>({
-    target: options.target,
-    changeOrigin: true,
-    agent,
-    followRedirects: false,
-    // The default plugins minus the access logger (the translation log is ours, and the logger
-    // plugin's listeners showed in the pass-through's profile: README, Performance). The error plugin
-    // keeps sockets' errors from crashing the process; the events plugin wires `on` below.
-    ejectPlugins: true,
-    plugins: [debugProxyErrorsPlugin, proxyEventsPlugin] as Array<Plugin<http.IncomingMessage, http.ServerResponse>>,
-    on: {
-      proxyReq: (proxyReq, req, res) => {
-        const state = requireState(res);
-        if (options.isV4) state.record.v4Calls += 1;
-        proxyReq.setHeader('x-request-id', state.requestId);
-        if (options.isV4 && state.authorization !== null && state.authorization !== req.headers.authorization) {
-          proxyReq.setHeader('authorization', state.authorization);
-        }
-        const timer = setTimeout(() => {
-          timedOut.add(req);
-          proxyReq.destroy(new Error('upstream timeout'));
-        }, options.timeoutMs);
-        proxyReq.once('response', (proxyRes) => {
-          clearTimeout(timer);
-          state.record.v4Status = proxyRes.statusCode;
-          options.onResponse?.(req, proxyRes);
-        });
-        proxyReq.once('close', () => clearTimeout(timer));
-      },
-      error: (err, req, res) => {
-        const response = res as http.ServerResponse | Socket;
-        if (!('writeHead' in response)) {
-          response.destroy();
-          return;
-        }
-        const state = requireState(response);
-        const code = (err as NodeJS.ErrnoException).code ?? err.message;
-        if (response.headersSent) {
-          state.record.reason = `upstream failed mid-answer: ${code}`;
-          response.destroy();
-          return;
-        }
-        const timeout = timedOut.has(req);
-        const failure = new UpstreamFailure(timeout ? 'timeout' : 'connect', true, code);
-        const error = timeout
-          ? new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time; try again later.', { detail: code, cause: failure })
-          : new GatewayError('UPSTREAM_ERROR', 'The upstream could not be reached or answered badly; try again later.', { detail: code, cause: failure });
-        options.writeError(error, req, response);
-      },
-    },
-  });
-  // Every call that reaches a forwarder is forwarded (no path filter): there is no next stage
-  // to fall through to, so `next` only ever carries a failure to prepare the proxy request.
-  const handler: ForwardHandler = (req, res) =>
-    proxy(req, res, (err?: unknown) => {
-      throw err ?? new Error('http-proxy-middleware declined a call');
+  const basePath = target.pathname.replace(/\/+$/, '');
+  const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
+  const port = target.port === '' ? (secure ? 443 : 80) : Number(target.port);
+  const { isV4, timeoutMs, onResponse, writeError } = options;
+
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const state = requireState(res);
+    const withBody = hasBody(req);
+    const out = transport.request({
+      hostname,
+      port,
+      method: req.method,
+      path: upstreamPath(basePath, req.url ?? '/'),
+      // An array: node stores it as it is, without a setHeader per header.
+      headers: requestHeaders(req, { host: target.host, requestId: state.requestId, authorization: isV4 ? state.authorization : null, withBody }),
+      agent,
     });
+    if (isV4) state.record.v4Calls += 1;
+    let timedOut = false;
+    let answered = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      out.destroy(new Error('upstream timeout'));
+    }, timeoutMs);
+
+    // The client left before its answer was complete: nothing to answer, the upstream call ends.
+    const clientGone = (): boolean => res.destroyed && !res.writableFinished;
+    res.once('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
+
+    const cutMidAnswer = (code: string): void => {
+      if (res.writableFinished || res.destroyed) return;
+      state.record.reason = `upstream failed mid-answer: ${code}`;
+      res.destroy();
+    };
+
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (clientGone()) return;
+      const code = timedOut ? 'upstream timeout' : (err.code ?? err.message);
+      if (answered || res.headersSent) cutMidAnswer(code);
+      else writeError(upstreamFailed(timedOut, code), req, res);
+    });
+
+    out.once('response', (answer) => {
+      clearTimeout(timer);
+      answered = true;
+      const status = answer.statusCode ?? 502;
+      state.record.v4Status = status;
+      onResponse?.(req, answer);
+      if (clientGone()) {
+        answer.destroy();
+        return;
+      }
+      res.writeHead(status, answer.statusMessage, answerHeaders(answer.rawHeaders));
+      // Cut mid-answer (the upstream's socket closed before the end): cut the client's too.
+      answer.once('close', () => {
+        if (!answer.complete) cutMidAnswer('ECONNRESET');
+      });
+      answer.pipe(res);
+    });
+
+    if (withBody) req.pipe(out);
+    else out.end();
+  };
+
+  const handler: ForwardHandler = (req, res) => {
+    forward(req, res);
+    return Promise.resolve();
+  };
   return { handler, close: () => agent.destroy() };
 }

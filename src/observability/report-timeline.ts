@@ -69,7 +69,9 @@ export class ReportTimeline {
   readonly buckets: number;
   readonly maxClients: number;
   private readonly now: () => number;
-  private readonly clients = new Map<string, ClientSeries>();
+  /** By credential, then address: the per-call lookup builds no key string. */
+  private readonly clients = new Map<string, Map<string, ClientSeries>>();
+  private size = 0;
   private overflowCalls = 0;
   private lastSweep = -1;
 
@@ -87,7 +89,7 @@ export class ReportTimeline {
   }
 
   get clientCount(): number {
-    return this.clients.size;
+    return this.size;
   }
 
   /** The CallObserver: a map lookup and an increment. */
@@ -111,10 +113,10 @@ export class ReportTimeline {
   };
 
   private entryFor(credential: string | null, address: string, bucket: number): ClientSeries | null {
-    const key = `${credential ?? ''} ${address}`;
-    const found = this.clients.get(key);
+    const byAddress = this.clients.get(credential ?? '');
+    const found = byAddress?.get(address);
     if (found !== undefined) return found;
-    if (this.clients.size >= this.maxClients && !this.sweep(bucket)) return null;
+    if (this.size >= this.maxClients && !this.sweep(bucket)) return null;
     const entry: ClientSeries = {
       credential,
       address,
@@ -122,7 +124,13 @@ export class ReportTimeline {
       counts: new Uint32Array(this.buckets * SERIES_COUNT),
       lastBucket: bucket,
     };
-    this.clients.set(key, entry);
+    let addresses = this.clients.get(credential ?? '');
+    if (addresses === undefined) {
+      addresses = new Map();
+      this.clients.set(credential ?? '', addresses);
+    }
+    addresses.set(address, entry);
+    this.size += 1;
     return entry;
   }
 
@@ -130,8 +138,19 @@ export class ReportTimeline {
   private sweep(bucket: number): boolean {
     if (this.lastSweep === bucket) return false;
     this.lastSweep = bucket;
-    for (const [key, entry] of this.clients) if (entry.lastBucket <= bucket - this.buckets) this.clients.delete(key);
-    return this.clients.size < this.maxClients;
+    for (const [credential, addresses] of this.clients) {
+      for (const [address, entry] of addresses) {
+        if (entry.lastBucket > bucket - this.buckets) continue;
+        addresses.delete(address);
+        this.size -= 1;
+      }
+      if (addresses.size === 0) this.clients.delete(credential);
+    }
+    return this.size < this.maxClients;
+  }
+
+  private *entries(): IterableIterator<ClientSeries> {
+    for (const addresses of this.clients.values()) yield* addresses.values();
   }
 
   toJson(): TimelineJson {
@@ -140,7 +159,7 @@ export class ReportTimeline {
     const bucketStarts: string[] = [];
     for (let bucket = first; bucket <= current; bucket += 1) bucketStarts.push(new Date(bucket * this.bucketMs).toISOString());
     const clients: TimelineClient[] = [];
-    for (const entry of this.clients.values()) {
+    for (const entry of this.entries()) {
       const series = Object.fromEntries(TIMELINE_SERIES.map((name) => [name, new Array<number>(this.buckets).fill(0)])) as Record<TimelineSeries, number[]>;
       for (let slot = 0; slot < this.buckets; slot += 1) {
         const bucket = entry.slotBucket[slot] ?? -1;
@@ -155,7 +174,7 @@ export class ReportTimeline {
       bucket_seconds: this.bucketMs / 1000,
       bucket_starts: bucketStarts,
       max_clients: this.maxClients,
-      clients_tracked: this.clients.size,
+      clients_tracked: this.size,
       overflow_calls: this.overflowCalls,
       clients,
     };

@@ -1,0 +1,95 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * Headers that describe one connection, not the message (RFC 9110 §7.6.1): a proxy does not
+ * pass them on, either way. Transfer-Encoding is the message's framing on each hop: node frames
+ * both sides itself (see `requestHeaders`).
+ */
+const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Headers named in a Connection header (its tokens other than keep-alive/close) are hop-by-hop too. */
+function connectionTokens(value: string | undefined): ReadonlySet<string> | null {
+  if (value === undefined) return null;
+  let tokens: Set<string> | null = null;
+  for (const raw of value.split(',')) {
+    const token = raw.trim().toLowerCase();
+    if (token === '' || token === 'keep-alive' || token === 'close') continue;
+    (tokens ??= new Set()).add(token);
+  }
+  return tokens;
+}
+
+export interface ForwardedRequestFacts {
+  /** The target's host (and port): Host is rewritten to it. */
+  readonly host: string;
+  readonly requestId: string;
+  /** Sent instead of the caller's Authorization when not null (V4: the accept stage's choice). */
+  readonly authorization: string | null;
+  /** The request has a body that is streamed on (its framing is kept). */
+  readonly withBody: boolean;
+}
+
+/**
+ * The request's headers for the upstream, as one flat `[name, value, …]` list (node stores such
+ * a list as it is): the caller's, minus hop-by-hop ones, with Host the target's, X-Request-Id the
+ * call's, and Authorization the chosen one. A chunked body stays chunked. DELETE and OPTIONS
+ * without a body say `content-length: 0` (http-proxy's rule, kept so the upstream sees what it did).
+ * No X-Forwarded-* headers are added (http-proxy did not add them either: `xfwd` was off).
+ */
+export function requestHeaders(req: IncomingMessage, facts: ForwardedRequestFacts): string[] {
+  const headers = req.headers;
+  const listed = connectionTokens(headers.connection);
+  const out: string[] = ['host', facts.host, 'x-request-id', facts.requestId];
+  if (facts.authorization !== null) out.push('authorization', facts.authorization);
+  for (const name in headers) {
+    if (name === 'host' || name === 'x-request-id' || HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
+    if (name === 'authorization' && facts.authorization !== null) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const each of value) out.push(name, each);
+  }
+  if (facts.withBody) {
+    const te = headers['transfer-encoding'];
+    if (te !== undefined && headers['content-length'] === undefined) out.push('transfer-encoding', te);
+  } else if ((req.method === 'DELETE' || req.method === 'OPTIONS') && headers['content-length'] === undefined) {
+    out.push('content-length', '0');
+  }
+  return out;
+}
+
+/**
+ * The upstream answer's headers for the client, as one flat `[name, value, …]` list in the
+ * upstream's own spelling and order, minus hop-by-hop ones (node writes the client's own
+ * Connection, Keep-Alive and framing). A repeated header (several Set-Cookie) becomes one entry
+ * with all its values: node sets a list's entries one by one on an answer that already has
+ * headers (X-Request-Id), so a second entry of the same name would replace the first.
+ */
+export function answerHeaders(raw: readonly string[]): Array<string | string[]> {
+  let listed: ReadonlySet<string> | null = null;
+  const names: string[] = [];
+  const out: Array<string | string[]> = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') listed = connectionTokens(value);
+      continue;
+    }
+    const seen = names.indexOf(lower);
+    if (seen === -1) {
+      names.push(lower);
+      out.push(name, value);
+      continue;
+    }
+    const previous = out[seen * 2 + 1] as string | string[];
+    out[seen * 2 + 1] = typeof previous === 'string' ? [previous, value] : [...previous, value];
+  }
+  if (listed === null) return out;
+  const kept: Array<string | string[]> = [];
+  for (let i = 0; i < names.length; i += 1) {
+    if (!listed.has(names[i] as string)) kept.push(out[i * 2] as string, out[i * 2 + 1] as string | string[]);
+  }
+  return kept;
+}
