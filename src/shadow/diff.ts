@@ -6,6 +6,7 @@
 //   - when the statuses differ, that is the one difference (an error and a user have nothing
 //     else in common); when both are errors, only `error.code` is compared: messages and
 //     request ids differ by design between two backends.
+import { normaliseEmail } from '../translation/email';
 import { isJsonObject, type JsonObject, type JsonValue } from '../translation/json';
 import type { ValueMasker } from './mask';
 import type { DiffKind, Difference, ShadowAnswer, ShownValue } from './types';
@@ -149,7 +150,7 @@ class Walker {
   private keyed(a: JsonValue[], b: JsonValue[], key: string, path: string, itemPattern: string): void {
     const keyOf = (value: JsonValue): string | undefined => {
       const k = isJsonObject(value) ? value[key] : undefined;
-      return typeof k === 'string' ? k.toLowerCase() : undefined;
+      return typeof k === 'string' ? normaliseEmail(k) : undefined;
     };
     const byKey = new Map<string, number[]>();
     const unkeyedB: number[] = [];

@@ -1,5 +1,6 @@
 // Values and path segments as the diff report and its log lines may show them.
 import { EmailPrivacy } from '../observability/email-privacy';
+import { normaliseEmail } from '../translation/email';
 import type { JsonValue } from '../translation/json';
 import type { ShownValue } from './types';
 
@@ -20,7 +21,7 @@ export class ValueMasker {
 
   /** The keyed hash of an email, lower-cased as the gateway compares and logs them. */
   email(email: string): string {
-    return this.privacy.forLog(email.toLowerCase()) ?? '';
+    return this.privacy.forLog(normaliseEmail(email)) ?? '';
   }
 
   /** A value fit for the report; `key` is the name of the field it sits in, if any. */
@@ -36,7 +37,7 @@ export class ValueMasker {
     if (value.includes('@') || (key !== undefined && /email/i.test(key))) {
       const hash = this.email(value);
       // A case-only change must still show as one: the hash is of the lower-cased address.
-      return value === value.toLowerCase() ? hash : `${hash} (mixed case)`;
+      return value === normaliseEmail(value) ? hash : `${hash} (mixed case)`;
     }
     if (CREDENTIALS.test(value)) return '[credentials]';
     return value.length > this.maxString ? `${value.slice(0, this.maxString)}…` : value;
