@@ -6,11 +6,10 @@
  * Prints one JSON line `{"port":…,"url":…}` on stdout once it listens.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { createServer } from '../../src/server';
-import type { ListeningLine } from './protocol';
+import { runChild, serveAsChild } from './child-server';
 
 async function main(): Promise<void> {
   const target = process.env.BENCH_TARGET;
@@ -19,28 +18,7 @@ async function main(): Promise<void> {
   const app = express();
   app.use(createProxyMiddleware({ target, changeOrigin: true, agent }));
   const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const line: ListeningLine = { port, url: `http://127.0.0.1:${port}` };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-
-  const stop = (): void => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-    agent.destroy();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  if (process.send !== undefined) {
-    process.on('disconnect', () => process.exit(0));
-    process.channel?.unref();
-  }
+  await serveAsChild(server, () => agent.destroy());
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bare-proxy: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runChild('bare-proxy', main);

@@ -34,16 +34,9 @@ import { memoryMb, runMain, SimProcess, startBareProxy, startGateway, startPipeP
 import { median, round, runLoad, type LoadRequest, type LoadResult } from './load';
 import { call, fetchList, runPool } from './serve';
 import { authorization as auth, LEGACY_USERS, legacyUserPath, putBodies as bodies, v4UserPath } from './fixtures';
+import { intEnv } from './child-server';
 
 const benchStarted = performance.now();
-
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return n;
-}
 
 const SETTINGS = {
   throughputS: intEnv('BENCH_SECONDS', 4, 1, 60),

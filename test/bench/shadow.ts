@@ -39,16 +39,9 @@ import { runMain, SimProcess, startGateway, stopChild, type GatewayProcess } fro
 import { legacyUserPath } from './fixtures';
 import { median, round, runLoad, type LoadRequest, type LoadResult } from './load';
 import { call, runPool } from './serve';
+import { intEnv } from './child-server';
 
 const started = performance.now();
-
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return n;
-}
 
 const SETTINGS = {
   throughputS: intEnv('BENCH_SECONDS', 4, 1, 60),

@@ -13,14 +13,7 @@ import { FieldRules } from '../../src/translation/field-rules';
 import { runMain, SimProcess, startGateway, stopChild, type GatewayProcess } from './children';
 import { median, round, runLoad, type LoadRequest, type LoadResult } from './load';
 import { authorization as auth, legacyUserPath, putBodies, v4UserPath } from './fixtures';
-
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return n;
-}
+import { intEnv } from './child-server';
 
 const SECONDS = intEnv('BENCH_SECONDS', 4, 1, 60);
 const ROUNDS = intEnv('BENCH_ROUNDS', 3, 1, 10);
