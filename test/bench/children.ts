@@ -124,7 +124,7 @@ export class SimProcess {
   private constructor(
     readonly child: ChildProcess,
     readonly url: string,
-    /** Set by shadow-sim-process.js only: its legacy simulator, sharing the V4 simulator's users. */
+    /** Set by sim-process.js with BENCH_LEGACY_TENANT only: its legacy simulator, sharing the V4 simulator's users. */
     readonly legacyUrl?: string,
   ) {
     child.on('message', (message: unknown) => {
@@ -135,9 +135,9 @@ export class SimProcess {
     });
   }
 
-  /** `script`: sim-process.js, or shadow-sim-process.js (V4 + legacy simulator; `extraEnv` names the shared tenant). */
-  static async start(tenants: TenantSeeds, script = 'sim-process.js', extraEnv: Readonly<Record<string, string>> = {}): Promise<SimProcess> {
-    const spawned = spawnTracked([join(__dirname, script)], childEnv({ ...extraEnv, BENCH_SIM_TENANTS: JSON.stringify(tenants) }), 'pipe');
+  /** `extraEnv`: BENCH_LEGACY_TENANT adds a legacy simulator sharing that tenant (bench:shadow). */
+  static async start(tenants: TenantSeeds, extraEnv: Readonly<Record<string, string>> = {}): Promise<SimProcess> {
+    const spawned = spawnTracked([join(__dirname, 'sim-process.js')], childEnv({ ...extraEnv, BENCH_SIM_TENANTS: JSON.stringify(tenants) }), 'pipe');
     const line = await listeningLine(spawned, 'the simulator', 60_000);
     return new SimProcess(spawned.child, line.url, line.legacyUrl);
   }

@@ -16,7 +16,7 @@ export type SimCommand =
 export interface RequestCounts {
   readonly total: number;
   readonly byMethod: Readonly<Record<string, number>>;
-  /** shadow-sim-process.ts only: requests its legacy simulator received (not in `total`). */
+  /** sim-process.ts with BENCH_LEGACY_TENANT only: requests its legacy simulator received (not in `total`). */
   readonly legacy?: number;
 }
 
@@ -31,7 +31,7 @@ export type SimReply =
 export interface ListeningLine {
   readonly port: number;
   readonly url: string;
-  /** shadow-sim-process.ts only: the legacy simulator's base URL (LEGACY_BASE_URL). */
+  /** sim-process.ts with BENCH_LEGACY_TENANT only: the legacy simulator's base URL (LEGACY_BASE_URL). */
   readonly legacyUrl?: string;
 }
 

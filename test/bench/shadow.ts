@@ -4,7 +4,7 @@
  *
  * Processes, all on loopback:
  *   sim        the V4 simulator and a legacy simulator sharing its tenant's users, in one process
- *              (shadow-sim-process.ts; sharing needs one process): equal data, so the shadow finds
+ *              (sim-process.ts with BENCH_LEGACY_TENANT; sharing needs one process): equal data, so the shadow finds
  *              the answers equal; it counts each simulator's requests apart
  *   off        the gateway (node dist/src/server.js), SHADOW_MODE=off
  *   shadow100  SHADOW_MODE=v4-primary, SHADOW_SAMPLE_RATE=1: every read also goes to the legacy simulator
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   log(`bench:shadow: ${machine.cores} × ${machine.cpu}, node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
   log(`settings: ${SETTINGS.rounds} rounds × 3 gateways × (${SETTINGS.throughputS} s at ${SETTINGS.connections} connections + ${SETTINGS.latencyS} s at 1 connection)`);
 
-  const sim = await SimProcess.start({ [KEY]: SETTINGS.users }, 'shadow-sim-process.js', { BENCH_LEGACY_TENANT: KEY });
+  const sim = await SimProcess.start({ [KEY]: SETTINGS.users }, { BENCH_LEGACY_TENANT: KEY });
   const simPid = sim.child.pid ?? 0;
   const legacyUrl = sim.legacyUrl;
   if (legacyUrl === undefined) throw new Error('the shadow simulator process gave no legacy URL');
