@@ -200,7 +200,12 @@ describe('SHADOW_MODE=legacy-primary through the gateway', () => {
   it('answers from the legacy backend unchanged and shadows the translated read to V4', async () => {
     world = await startWorld({ shadowMode: 'legacy-primary' });
     const path = `/api/management/user/${encodeURIComponent(JANE)}`;
-    const got = await get(world, path);
+    const res = await fetch(world.url + path, { headers: { authorization: apikey(KEY_1), 'x-request-id': 'lp-1' } });
+    const got = { status: res.status, text: await res.text() };
+    // The legacy backend's answer, with the gateway's request id and deprecation headers added.
+    expect(res.headers.get('x-request-id')).toBe('lp-1');
+    expect(res.headers.get('deprecation')).toMatch(/^@\d+$/);
+    expect(res.headers.get('link')).toContain('rel="successor-version"');
     const report = await world.diffs();
     expect(world.legacy.requests.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${path}`]);
     const legacyBody = JSON.parse(got.text) as Record<string, unknown>;
