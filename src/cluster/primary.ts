@@ -67,6 +67,8 @@ export async function runPrimary(config: GatewayConfig, deps: PrimaryDeps): Prom
         pending.delete(message.id);
         resolve(read(reply));
       });
+      // A worker that died but whose exit has not been seen yet cannot be asked: no answer from it.
+      if (!member.worker.isConnected()) return;
       member.worker.send(message);
     });
   const listening = (): Member[] => [...members.values()].filter((m) => m.listening);
@@ -121,6 +123,8 @@ export async function runPrimary(config: GatewayConfig, deps: PrimaryDeps): Prom
     const worker = cluster.fork();
     const member: Member = { worker, listening: false };
     members.set(worker.id, member);
+    // A send to a worker that just died fails with EPIPE: an 'error' nobody listened for would end the primary, and every worker with it.
+    worker.on('error', (err: Error) => logger.warn('worker channel failed', { worker_pid: worker.process.pid, error: err.message }));
     worker.on('message', (raw: unknown) => {
       const message = asWorkerMessage(raw);
       if (message === undefined) return;
@@ -196,7 +200,7 @@ export async function runPrimary(config: GatewayConfig, deps: PrimaryDeps): Prom
               clearTimeout(kill);
               resolve();
             });
-            worker.send({ type: 'legacy-gateway:shutdown' } satisfies PrimaryMessage);
+            if (worker.isConnected()) worker.send({ type: 'legacy-gateway:shutdown' } satisfies PrimaryMessage);
           }),
       );
       await Promise.all(exits);

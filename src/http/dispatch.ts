@@ -6,16 +6,10 @@ import { V4_PREFIX } from '../v4/adapter';
 import { admit } from './accept';
 import type { RequestState } from './request-state';
 import { isShadowedRead } from './shadowing';
+import { hasUnsafeSegment } from './unsafe-path';
 
 type LegacyStage = (req: IncomingMessage, res: ServerResponse, state: RequestState, match: LegacyPathMatch, rawQuery: string) => Promise<void>;
 
-/** A dot segment (`.`, `..`, raw or percent-encoded) between slashes or at either end. */
-const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
-
-/** A path with a dot segment or a backslash (raw or encoded) is never forwarded anywhere. */
-function hasUnsafeSegment(path: string): boolean {
-  return path.includes('\\') || /%5c/i.test(path) || DOT_SEGMENT.test(path);
-}
 
 function notFound(): GatewayError {
   return new GatewayError('NOT_FOUND', 'No such route on this gateway; legacy calls live under /api/management/user, V4 calls under /api/user/management/v4/.');
@@ -44,6 +38,8 @@ export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
       state.record.route = match.kind === 'route' ? match.route.id : `legacy-${match.kind}`;
       brownouts.check(state.credential, match.kind === 'route' ? match.route.id : null);
       if (legacyFirst !== null) {
+        // Forwarded as it came: a dot segment or backslash would leave LEGACY_BASE_URL's path.
+        if (hasUnsafeSegment(path)) throw notFound();
         if (isShadowedRead(req, match)) shadowing?.expectLegacyAnswer(req, state);
         await legacyFirst.handler(req, res);
         return;

@@ -65,17 +65,31 @@ export function requestHeaders(req: IncomingMessage, facts: ForwardedRequestFact
  * with all its values: node sets a list's entries one by one on an answer that already has
  * headers (X-Request-Id), so a second entry of the same name would replace the first.
  */
-export function answerHeaders(raw: readonly string[]): Array<string | string[]> {
+/** Headers the gateway sets on every call it answers: an upstream's own never replaces them. */
+const GATEWAY_OWNED = new Set(['x-request-id', 'deprecation', 'sunset']);
+
+/** What the answer already carries from the gateway (the response, before writeHead). */
+interface OwnHeaders {
+  getHeader(name: string): number | string | string[] | undefined;
+}
+
+export function answerHeaders(raw: readonly string[], own?: OwnHeaders): Array<string | string[]> {
   let listed: ReadonlySet<string> | null = null;
   const names: string[] = [];
   const out: Array<string | string[]> = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const value = raw[i + 1] as string;
+    let value = raw[i + 1] as string;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') listed = connectionTokens(value);
       continue;
+    }
+    if (own !== undefined && GATEWAY_OWNED.has(lower) && own.getHeader(lower) !== undefined) continue;
+    if (own !== undefined && lower === 'link') {
+      // The legacy facade's successor link stays; the upstream's links come after it.
+      const gatewayLink = own.getHeader('link');
+      if (typeof gatewayLink === 'string' && !value.includes(gatewayLink)) value = `${gatewayLink}, ${value}`;
     }
     const seen = names.indexOf(lower);
     if (seen === -1) {

@@ -48,11 +48,18 @@ function hasBody(req: http.IncomingMessage): boolean {
   return length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
 }
 
-function upstreamFailed(timedOut: boolean, code: string): GatewayError {
-  const failure = new UpstreamFailure(timedOut ? 'timeout' : 'connect', true, code);
+/** Methods whose repetition changes nothing: a failed call of any other may have been applied. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function upstreamFailed(timedOut: boolean, code: string, method: string, sent: boolean): GatewayError {
+  const failure = new UpstreamFailure(timedOut ? 'timeout' : 'connect', sent, code);
+  // A write that may have reached the upstream is never "just try again": it may be applied.
+  const outcomeUnknown = sent && !SAFE_METHODS.has(method);
+  const unknown = outcomeUnknown ? ' The change may or may not have been applied: read before repeating it.' : '';
+  const detail = outcomeUnknown ? `${code}; the write may have been applied (outcome unknown)` : code;
   return timedOut
-    ? new GatewayError('UPSTREAM_TIMEOUT', 'The upstream did not answer in time; try again later.', { detail: code, cause: failure })
-    : new GatewayError('UPSTREAM_ERROR', 'The upstream could not be reached or answered badly; try again later.', { detail: code, cause: failure });
+    ? new GatewayError('UPSTREAM_TIMEOUT', `The upstream did not answer in time; try again later.${unknown}`, { detail, cause: failure, outcomeUnknown })
+    : new GatewayError('UPSTREAM_ERROR', `The upstream could not be reached or answered badly; try again later.${unknown}`, { detail, cause: failure, outcomeUnknown });
 }
 
 /**
@@ -112,20 +119,27 @@ export function createPassThrough(options: PassThroughOptions): { handler: Forwa
       if (clientGone()) return;
       const code = timedOut ? 'upstream timeout' : (err.code ?? err.message);
       if (answered || res.headersSent) cutMidAnswer(code);
-      else writeError(upstreamFailed(timedOut, code), req, res);
+      // Whether the request can have reached the upstream: read off the socket, as the V4 client does.
+      else writeError(upstreamFailed(timedOut, code, req.method ?? 'GET', out.reusedSocket || (out.socket !== null && !out.socket.connecting)), req, res);
     });
 
     out.once('response', (answer) => {
       clearTimeout(timer);
       answered = true;
       const status = answer.statusCode ?? 502;
-      state.record.v4Status = status;
+      // The legacy backend's status is not V4's: it must not count as a V4 5xx.
+      if (isV4) state.record.v4Status = status;
       onResponse?.(req, answer);
       if (clientGone()) {
         answer.destroy();
         return;
       }
-      res.writeHead(status, answer.statusMessage, answerHeaders(answer.rawHeaders));
+      res.writeHead(status, answer.statusMessage, answerHeaders(answer.rawHeaders, res));
+      // The body has its deadline too: an upstream that stalls mid-answer is cut, not waited for.
+      answer.setTimeout(timeoutMs, () => {
+        cutMidAnswer('upstream stalled mid-answer');
+        answer.destroy();
+      });
       // Cut mid-answer (the upstream's socket closed before the end): cut the client's too.
       answer.once('close', () => {
         if (!answer.complete) cutMidAnswer('ECONNRESET');

@@ -10,6 +10,7 @@ import type { JsonValue } from '../translation/json';
 import { isJsonObject } from '../translation/json';
 import { LEGACY_COLLECTION_PATH, matchLegacyPath, type LegacyPathMatch } from '../translation/routes';
 import type { RequestState } from './request-state';
+import { hasUnsafeSegment } from './unsafe-path';
 
 /** A legacy answer longer than this is not compared (legacy-primary keeps a copy while it streams). */
 const MAX_COMPARED_BYTES = 8 * 1024 * 1024;
@@ -19,6 +20,11 @@ const READ_ROUTES: ReadonlySet<string> = new Set(['get-user', 'list-users']);
 
 export function isShadowedRead(req: IncomingMessage, match: LegacyPathMatch): boolean {
   return req.method === 'GET' && match.kind === 'route' && READ_ROUTES.has(match.route.id);
+}
+
+function pathOf(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf('?');
+  return q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
 }
 
 function freshRecord(method: string): TranslationRecord {
@@ -44,7 +50,7 @@ export class Shadowing {
   }
 
   /** A legacy read through the gateway's own path (V4), answered as a comparable value. */
-  private readThroughV4(method: string, pathAndQuery: string, state: RequestState): Promise<ShadowAnswer> {
+  private readThroughV4(method: string, pathAndQuery: string, state: RequestState, signal?: AbortSignal): Promise<ShadowAnswer> {
     const q = pathAndQuery.indexOf('?');
     const match = matchLegacyPath(method, q === -1 ? pathAndQuery : pathAndQuery.slice(0, q));
     if (match === null) return Promise.reject(new Error(`not a legacy path: ${pathAndQuery}`));
@@ -58,7 +64,7 @@ export class Shadowing {
       // Its own record: the client's log line describes the client's call only.
       record: freshRecord(method),
     };
-    return comparableOutcome(() => answerLegacyCall(this.operations, match, input, this.timeoutMs), state.requestId);
+    return comparableOutcome(() => answerLegacyCall(this.operations, match, input, this.timeoutMs), state.requestId, signal);
   }
 
   /** The same legacy read sent to the legacy backend; only the client's own Authorization goes with it, never the gateway's key. */
@@ -101,6 +107,8 @@ export class Shadowing {
 
   private submitRead(req: IncomingMessage, state: RequestState, primary: ShadowAnswer): void {
     const pathAndQuery = req.url ?? LEGACY_COLLECTION_PATH;
+    // The legacy backend gets the read as it came: never one that would leave its base path.
+    if (hasUnsafeSegment(pathOf(pathAndQuery))) return;
     // After this turn of the event loop: the client's answer is written first, the shadow's
     // request is only made after it.
     setImmediate(() =>
@@ -110,7 +118,7 @@ export class Shadowing {
         requestId: state.requestId,
         primary,
         shadow: (signal) => this.readThroughLegacy(pathAndQuery, req, state, signal),
-        primaryAgain: () => this.readThroughV4('GET', pathAndQuery, state),
+        primaryAgain: (signal) => this.readThroughV4('GET', pathAndQuery, state, signal),
       }),
     );
   }
@@ -120,7 +128,7 @@ export class Shadowing {
     if (match.kind !== 'route' || match.route.id === 'list-users' || match.route.id === 'get-user') return;
     const written = answer.body.kind === 'json' && isJsonObject(answer.body.value) ? answer.body.value.email : undefined;
     const segment = typeof written === 'string' ? encodeURIComponent(written) : match.emailSegment;
-    if (segment === null) return;
+    if (segment === null || hasUnsafeSegment(segment)) return;
     const path = `${LEGACY_COLLECTION_PATH}/${segment}`;
     const route = match.route.id;
     setImmediate(() =>
@@ -128,7 +136,7 @@ export class Shadowing {
         route,
         client: state.credential ?? null,
         requestId: state.requestId,
-        readPrimary: () => this.readThroughV4('GET', path, state),
+        readPrimary: (signal) => this.readThroughV4('GET', path, state, signal),
         readShadow: (signal) => this.readThroughLegacy(path, req, state, signal),
       }),
     );
@@ -145,7 +153,7 @@ export class Shadowing {
       client: state.credential ?? null,
       requestId: state.requestId,
       primary: { status, body },
-      shadow: () => this.readThroughV4('GET', pathAndQuery, state),
+      shadow: (signal) => this.readThroughV4('GET', pathAndQuery, state, signal),
       primaryAgain: (signal) => this.readThroughLegacy(pathAndQuery, req, state, signal),
     });
   }
@@ -162,6 +170,9 @@ export class Shadowing {
   onLegacyResponse(req: IncomingMessage, answer: IncomingMessage): void {
     const state = this.legacyReads.get(req);
     if (state === undefined) return;
+    // A compressed answer (the client asked for one) is not read here: it is passed on, not compared.
+    const encoding = answer.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return;
     const chunks: Buffer[] = [];
     let size = 0;
     let kept = true;

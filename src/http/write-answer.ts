@@ -49,6 +49,8 @@ export async function writeAnswer(res: ServerResponse, answer: LegacyAnswer, hea
   }
   let separator = '[';
   for await (const page of body.pages) {
+    // A client that left while the page was fetched: stop (no more pages are asked for).
+    if (res.destroyed) return;
     if (page.length === 0) continue;
     if (!res.write(separator + usersText(page))) await drained(res);
     separator = ',';
@@ -65,6 +67,8 @@ function usersText(users: readonly JsonObject[]): string {
 
 /** Resolves when the client can take more, or is gone. */
 function drained(res: ServerResponse): Promise<void> {
+  // Gone already: its `close` has fired and will not fire again.
+  if (res.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = (): void => {
       res.removeListener('drain', done);

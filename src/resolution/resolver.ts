@@ -46,6 +46,17 @@ export interface Resolver {
   remember(credential: string, normalisedEmail: string, userId: string): void | Promise<void>;
   /** The email may no longer map to what is cached: drop it everywhere. Never rejects. */
   forget(credential: string, normalisedEmail: string): void | Promise<void>;
+  /**
+   * A bulk fill (the warm-up) that read the index over a while: from now on the keys written are
+   * noted, so that it keeps nothing a write overtook. Close it when done.
+   */
+  openFill(): BulkFill;
+}
+
+export interface BulkFill {
+  /** Keeps what the fill read, unless the key was written since the fill opened or holds an entry already. Never rejects. */
+  keep(credential: string, normalisedEmail: string, userId: string): boolean | Promise<boolean>;
+  close(): void;
 }
 
 /**
@@ -95,7 +106,7 @@ export class MemoryResolver implements Resolver {
     return stored === undefined ? undefined : unpackUserId(stored);
   }
 
-  async resolve(credential: string, normalisedEmail: string, scope: CallScope): Promise<Resolved> {
+  async resolve(credential: string, normalisedEmail: string, scope: CallScope, retried = false): Promise<Resolved> {
     const cached = this.cache.get(lookupKey(credential, normalisedEmail));
     if (cached !== undefined) {
       this.stats.hits += 1;
@@ -106,18 +117,62 @@ export class MemoryResolver implements Resolver {
     if (context.started) this.stats.misses += 1;
     else this.stats.coalesced += 1;
     // A caller that joined someone else's lookup still answers by its own deadline.
-    const stored = context.started ? await pending : await withinDeadline(pending, scope);
+    let stored: string | undefined;
+    try {
+      stored = context.started ? await pending : await withinDeadline(pending, scope);
+    } catch (err) {
+      // A write (remember/forget) on the key while its lookup ran aborts the lookup (lru-cache
+      // rejects with its reason): its answer may be out of date. Resolve once more: the written
+      // id, or a fresh lookup. Any other failure is the lookup's own.
+      if (retried || !isAbortedByWrite(err)) throw err;
+      return this.resolve(credential, normalisedEmail, scope, true);
+    }
     if (stored === undefined) throw userNotFound();
     return { userId: unpackUserId(stored), fromCache: false, outcome: context.started ? 'miss' : 'coalesced' };
   }
 
+  /** Keys written while a bulk fill is open, one set per fill (none: nothing to note). */
+  private readonly fills = new Set<Set<string>>();
+
   remember(credential: string, normalisedEmail: string, userId: string): void {
-    this.cache.set(storedKey(credential, normalisedEmail), packUserId(userId));
+    const key = storedKey(credential, normalisedEmail);
+    this.noteWrite(key);
+    this.cache.set(key, packUserId(userId));
   }
 
   forget(credential: string, normalisedEmail: string): void {
-    this.cache.delete(lookupKey(credential, normalisedEmail));
+    const key = lookupKey(credential, normalisedEmail);
+    this.noteWrite(key);
+    this.cache.delete(key);
   }
+
+  private noteWrite(key: string): void {
+    if (this.fills.size === 0) return;
+    for (const written of this.fills) written.add(key);
+  }
+
+  openFill(): BulkFill {
+    const written = new Set<string>();
+    this.fills.add(written);
+    return {
+      keep: (credential, normalisedEmail, userId) => {
+        const key = storedKey(credential, normalisedEmail);
+        if (written.has(key) || this.cache.has(key)) return false;
+        this.cache.set(key, packUserId(userId));
+        return true;
+      },
+      close: () => {
+        this.fills.delete(written);
+      },
+    };
+  }
+}
+
+/** lru-cache's reasons for aborting a fetch whose key was written or evicted meanwhile. */
+const ABORT_REASONS = new Set(['deleted', 'replaced', 'evicted']);
+
+function isAbortedByWrite(err: unknown): boolean {
+  return err instanceof Error && err.constructor === Error && ABORT_REASONS.has(err.message);
 }
 
 /** `new Resolver(...)` (app.ts) makes the in-memory one; the type `Resolver` is the interface above. */

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
  * as the local cache is, never the API key, and never the raw email (a SHA-256 digest of it),
  * so neither shows in `MONITOR`, `KEYS` or a dump. Its value is `<generation>:<user_id>`, or
  * `<generation>:` for a tombstone: the email is known not to map (any more) to what it did.
- * A missing key is generation 0.
+ * A missing key is generation 0; a write's generation is at least Redis's clock in ms (CHANGE).
  */
 
 /** The key of one email of one tenant; also the local cache's key, so invalidations name it directly. */
@@ -66,7 +66,10 @@ return 1
  * head. Returns the new generation.
  */
 export const CHANGE_SCRIPT = `${GENERATION_OF}
-local generation = generation_of(redis.call('GET', KEYS[1])) + 1
+-- Never below Redis's clock in ms: an entry that expired meanwhile restarts from the clock, not
+-- from 0, so a replica holding the old entry's (lower) generation still drops it.
+local now = redis.call('TIME')
+local generation = math.max(generation_of(redis.call('GET', KEYS[1])) + 1, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
 if ARGV[1] == '' then
   redis.call('SET', KEYS[1], generation .. ':', 'PX', ARGV[3])
 else

@@ -5,7 +5,7 @@ import { GatewayError } from '../errors';
 import { RedisUnavailable, type RedisLink } from '../redis/redis-link';
 import type { CallScope, LookupResult } from '../v4/api';
 import { ResolutionStats } from './resolution-stats';
-import { userNotFound, withinDeadline, type LookupFunction, type Resolved, type Resolver, type ResolverOptions } from './resolver';
+import { userNotFound, withinDeadline, type BulkFill, type LookupFunction, type Resolved, type Resolver, type ResolverOptions } from './resolver';
 import { CHANGE_SCRIPT, entryKey, FILL_SCRIPT, lockKey, parseEntry, parseInvalidation, POLL_SCRIPT, UNLOCK_SCRIPT, type SharedEntry } from './shared-entries';
 import { StalenessGauge } from './staleness';
 
@@ -118,7 +118,10 @@ export class SharedResolver implements Resolver {
       // An id that came from Redis is a cached id: a write with it is verified first.
       return { userId: found.userId, fromCache: found.fromCache, outcome: found.fromCache ? 'hit' : 'coalesced' };
     }
-    const attempt = this.find(key, normalisedEmail, scope).finally(() => this.inflight.delete(key));
+    const attempt: Promise<Found> = this.find(key, normalisedEmail, scope).finally(() => {
+      // A write may have replaced this lookup meanwhile (touch, applyInvalidation): leave the newer one.
+      if (this.inflight.get(key) === attempt) this.inflight.delete(key);
+    });
     this.inflight.set(key, attempt);
     const found = await attempt;
     if (!found.fromCache) this.stats.misses += 1;
@@ -158,8 +161,10 @@ export class SharedResolver implements Resolver {
     }
     try {
       const userId = await this.lookUp(email, scope);
-      await this.fill(key, userId, entry.generation, epoch);
-      return { userId, fromCache: false };
+      // An answer a write overtook meanwhile is not vouched for: it counts as cached, so a
+      // write with it reads the user first (VERIFY_CACHED_WRITES) and a gone user is looked up again.
+      const kept = await this.fill(key, userId, entry.generation, epoch);
+      return { userId, fromCache: !kept };
     } finally {
       if (locked) this.link.command(['EVAL', UNLOCK_SCRIPT, '1', lockKey(key), token]).catch(() => undefined);
     }
@@ -191,18 +196,19 @@ export class SharedResolver implements Resolver {
   }
 
   /** Keeps a lookup's answer in Redis and here, unless an invalidation came since it began. */
-  private async fill(key: string, userId: string, generation: number, epoch: number): Promise<void> {
+  /** True when the answer was kept (no write overtook it). */
+  private async fill(key: string, userId: string, generation: number, epoch: number): Promise<boolean> {
     let stored: number;
     try {
       stored = await this.link.command<number>(['EVAL', FILL_SCRIPT, '1', key, String(generation), userId, String(this.options.ttlMs)]);
     } catch {
       this.stats.sharedFallbacks += 1;
       // Redis went down meanwhile (the link dropped the local level): kept as memory-only would.
-      this.keepLocally(key, userId, 0, Math.max(epoch, this.droppedAt));
-      return;
+      return this.keepLocally(key, userId, 0, epoch, true);
     }
-    if (stored === 1) this.keepLocally(key, userId, generation, epoch);
-    else this.stats.staleFillsRefused += 1;
+    if (stored === 1) return this.keepLocally(key, userId, generation, epoch);
+    this.stats.staleFillsRefused += 1;
+    return false;
   }
 
   /** Redis failed or is down: the lookup goes to V4 and its answer is kept here only. */
@@ -210,8 +216,8 @@ export class SharedResolver implements Resolver {
     if (!(err instanceof RedisUnavailable)) throw err;
     this.stats.sharedFallbacks += 1;
     const userId = await this.lookUp(email, scope);
-    this.keepLocally(key, userId, 0, Math.max(epoch, this.droppedAt));
-    return { userId, fromCache: false };
+    const kept = this.keepLocally(key, userId, 0, epoch, true);
+    return { userId, fromCache: !kept };
   }
 
   private async lookUp(email: string, scope: CallScope): Promise<string> {
@@ -231,17 +237,19 @@ export class SharedResolver implements Resolver {
    * Into the local level, unless the level was dropped, the key changed here, or an invalidation
    * of a newer generation came, since the value was read (at `since` on the clock).
    */
-  private keepLocally(key: string, userId: string, generation: number, since: number): void {
-    if (since < this.droppedAt || (this.touched.get(key) ?? -1) > since) {
+  private keepLocally(key: string, userId: string, generation: number, since: number, memoryOnly = false): boolean {
+    // A memory-only answer (Redis down) survives the level's drop, never a local write since `since`.
+    if ((!memoryOnly && since < this.droppedAt) || (this.touched.get(key) ?? -1) > since) {
       this.stats.staleFillsRefused += 1;
-      return;
+      return false;
     }
     const newest = this.invalidated.get(key);
     if (newest !== undefined && newest > generation) {
       this.stats.staleFillsRefused += 1;
-      return;
+      return false;
     }
     this.local.set(key, { userId, generation });
+    return true;
   }
 
   async remember(credential: string, normalisedEmail: string, userId: string): Promise<void> {
@@ -252,6 +260,40 @@ export class SharedResolver implements Resolver {
     await this.change(key, userId);
   }
 
+  /**
+   * The warm-up's fill: a key is kept only if nothing wrote it here since the fill opened, no
+   * invalidation of it is known, and Redis holds nothing for it (FILL at generation 0: a write
+   * anywhere in the fleet leaves an entry or a tombstone there). Kept without an invalidation:
+   * nothing changed.
+   */
+  openFill(): BulkFill {
+    const mark = this.clock;
+    // Every key written here or invalidated by another replica while the fill is open, however
+    // long the pass takes (`touched` and tombstones expire; this does not, until close).
+    const written = new Set<string>();
+    this.fills.add(written);
+    const keep = async (credential: string, normalisedEmail: string, userId: string): Promise<boolean> => {
+      const key = this.key(credential, normalisedEmail);
+      if (written.has(key) || (this.touched.get(key) ?? -1) > mark || this.invalidated.has(key) || this.local.has(key)) return false;
+      try {
+        const stored = await this.link.command<number>(['EVAL', FILL_SCRIPT, '1', key, '0', userId, String(this.options.ttlMs)]);
+        return stored === 1 && this.keepLocally(key, userId, 0, mark);
+      } catch {
+        this.stats.sharedFallbacks += 1;
+        return this.keepLocally(key, userId, 0, mark, true);
+      }
+    };
+    return { keep, close: () => this.fills.delete(written) };
+  }
+
+  /** Open bulk fills (warm-up), each noting the keys written while it runs. */
+  private readonly fills = new Set<Set<string>>();
+
+  private noteForFills(key: string): void {
+    if (this.fills.size === 0) return;
+    for (const written of this.fills) written.add(key);
+  }
+
   async forget(credential: string, normalisedEmail: string): Promise<void> {
     const key = this.key(credential, normalisedEmail);
     this.touch(key);
@@ -260,7 +302,10 @@ export class SharedResolver implements Resolver {
 
   /** A local change of `key`: its entry goes, and lookups that began before keep nothing. */
   private touch(key: string): void {
+    this.noteForFills(key);
     this.local.delete(key);
+    // A lookup already running began before this write: later callers must not join it.
+    this.inflight.delete(key);
     this.clock += 1;
     this.touched.set(key, this.clock);
   }
@@ -287,7 +332,7 @@ export class SharedResolver implements Resolver {
       // Down: as in memory, and the key is invalidated fleet-wide once Redis is back.
       this.stats.sharedFallbacks += 1;
       this.rememberPending(key);
-      if (userId !== null) this.keepLocally(key, userId, 0, Math.max(since, this.droppedAt));
+      if (userId !== null) this.keepLocally(key, userId, 0, since, true);
     }
   }
 
@@ -301,7 +346,10 @@ export class SharedResolver implements Resolver {
   }
 
   private applyInvalidation(key: string, generation: number): void {
+    this.noteForFills(key);
     if ((this.invalidated.get(key) ?? -1) < generation) this.invalidated.set(key, generation);
+    // A lookup already running may hold the old answer: later callers start their own.
+    this.inflight.delete(key);
     const entry = this.local.peek(key);
     if (entry !== undefined && entry.generation < generation) {
       this.local.delete(key);

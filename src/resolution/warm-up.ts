@@ -39,35 +39,41 @@ export async function warmUpCache(options: WarmUpOptions, authorization: string)
   const ambiguous = new Set<string>();
   let pages = 0;
   let users = 0;
+  let cached = 0;
   let offset = 0;
   let total = Infinity;
   logger.info('cache warm-up started', { client_credential: credential });
-  while (offset < total) {
-    const scope = untracedScope(authorization, `warm-up-${pages}`, new Deadline(options.pageTimeoutMs));
-    const response = await v4.page({ offset, limit: V4_MAX_PAGE_LIMIT }, scope);
-    if (response.status !== 200) throw new V4Answer(response);
-    const page = readUserPage(parseJsonAnswer(response));
-    total = page.total;
-    pages += 1;
-    if (page.users.length === 0) break;
-    for (const user of page.users) {
-      const email = readUserNormalisedEmail(user);
-      if (email === undefined || !isPlainId(user.id)) continue;
-      if (found.has(email)) ambiguous.add(email);
-      else found.set(email, user.id);
+  // The pass takes a while: a write meanwhile may move an email it has read (a rename, a delete),
+  // and what the pass read of it must not be kept over the write.
+  const fill = resolver.openFill();
+  try {
+    while (offset < total) {
+      const scope = untracedScope(authorization, `warm-up-${pages}`, new Deadline(options.pageTimeoutMs));
+      const response = await v4.page({ offset, limit: V4_MAX_PAGE_LIMIT }, scope);
+      if (response.status !== 200) throw new V4Answer(response);
+      const page = readUserPage(parseJsonAnswer(response));
+      total = page.total;
+      pages += 1;
+      if (page.users.length === 0) break;
+      for (const user of page.users) {
+        const email = readUserNormalisedEmail(user);
+        if (email === undefined || !isPlainId(user.id)) continue;
+        if (found.has(email)) ambiguous.add(email);
+        else found.set(email, user.id);
+      }
+      users += page.users.length;
+      offset += page.users.length;
+      if (pages % (options.progressEveryPages ?? 20) === 0) {
+        const seconds = (performance.now() - started) / 1000;
+        logger.info('cache warm-up progress', { pages, users, total, users_per_second: Math.round(users / seconds) });
+      }
     }
-    users += page.users.length;
-    offset += page.users.length;
-    if (pages % (options.progressEveryPages ?? 20) === 0) {
-      const seconds = (performance.now() - started) / 1000;
-      logger.info('cache warm-up progress', { pages, users, total, users_per_second: Math.round(users / seconds) });
+    for (const [email, userId] of found) {
+      if (ambiguous.has(email)) continue;
+      if (await fill.keep(credential, email, userId)) cached += 1;
     }
-  }
-  let cached = 0;
-  for (const [email, userId] of found) {
-    if (ambiguous.has(email) || resolver.peek(credential, email) !== undefined) continue;
-    await resolver.remember(credential, email, userId);
-    cached += 1;
+  } finally {
+    fill.close();
   }
   const ms = Math.round(performance.now() - started);
   const report: WarmUpReport = { pages, users, cached, ambiguous: ambiguous.size, ms };

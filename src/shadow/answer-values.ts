@@ -11,12 +11,14 @@ import { ShadowFailure, type ShadowAnswer } from './types';
 export const MAX_COMPARED_USERS = 10_000;
 
 /** An answer as a comparable value; a list's pages are read to the end (at most MAX_COMPARED_USERS users). */
-export async function comparableAnswer(answer: LegacyAnswer): Promise<ShadowAnswer> {
+export async function comparableAnswer(answer: LegacyAnswer, signal?: AbortSignal): Promise<ShadowAnswer> {
   const { body } = answer;
   if (body.kind === 'none') return { status: answer.status, body: undefined };
   if (body.kind === 'json') return { status: answer.status, body: body.value };
   const users: JsonValue[] = [];
   for await (const page of body.pages) {
+    // The comparison's deadline passed: no more pages are fetched for it.
+    if (signal?.aborted === true) throw new ShadowFailure('timeout', 'aborted at the deadline');
     if (users.length + page.length > MAX_COMPARED_USERS) throw new ShadowFailure('too_large', `a list of more than ${MAX_COMPARED_USERS} users is not compared`);
     users.push(...page);
   }
@@ -38,7 +40,7 @@ export function comparableError(err: unknown, requestId: string): ShadowAnswer |
 }
 
 /** An answer's outcome (value or refusal) as a comparable value, for a side that is the shadow. */
-export async function comparableOutcome(run: () => Promise<LegacyAnswer>, requestId: string): Promise<ShadowAnswer> {
+export async function comparableOutcome(run: () => Promise<LegacyAnswer>, requestId: string, signal?: AbortSignal): Promise<ShadowAnswer> {
   let answer: LegacyAnswer;
   try {
     answer = await run();
@@ -47,7 +49,7 @@ export async function comparableOutcome(run: () => Promise<LegacyAnswer>, reques
     if (refused === null) throw err;
     return refused;
   }
-  return comparableAnswer(answer);
+  return comparableAnswer(answer, signal);
 }
 
 /**

@@ -231,6 +231,44 @@ describe('the pass-through on real sockets', () => {
     expect(lineOf('pt-half-1')).toMatchObject({ route: 'legacy-backend', legacy_status: 200, reason: expect.stringMatching(/^upstream failed mid-answer/) as unknown, client_aborted: true });
   });
 
+  it('cuts the client’s connection when the upstream stalls mid-answer past the deadline', async () => {
+    upstream.script.set('/api/management/stall', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"data":[');
+      // and nothing more
+    });
+    await expect(call(served.port, 'GET', '/api/management/stall', { 'x-request-id': 'pt-stall-1' })).rejects.toThrow(/aborted|hang up|ECONNRESET/);
+    await until(() => lineOf('pt-stall-1') !== undefined, 'the log line');
+    expect(lineOf('pt-stall-1')).toMatchObject({ reason: expect.stringMatching(/stalled mid-answer/) as unknown });
+    await until(() => upstream.received[0]?.closedEarly === true, 'the upstream answer to be ended');
+  });
+
+  it('says a write that timed out may have been applied (outcome unknown), a read that timed out not', async () => {
+    upstream.script.set(`/base${V4}`, (req) => {
+      req.resume(); // received, never answered
+    });
+    const write = await call(served.port, 'POST', V4, { 'content-type': 'application/json', 'x-request-id': 'pt-write-1' }, '{"name":"x"}');
+    expect(write.status).toBe(504);
+    expect((JSON.parse(write.body) as { error: { message: string } }).error.message).toMatch(/may or may not have been applied/);
+    expect(lineOf('pt-write-1')).toMatchObject({ error_code: 'UPSTREAM_TIMEOUT', outcome_unknown: true });
+    const read = await call(served.port, 'GET', V4, { 'x-request-id': 'pt-read-1' });
+    expect(read.status).toBe(504);
+    expect((JSON.parse(read.body) as { error: { message: string } }).error.message).not.toMatch(/may or may not/);
+    expect(lineOf('pt-read-1')?.outcome_unknown).toBeUndefined();
+  });
+
+  it('keeps the gateway’s own X-Request-Id over an upstream’s', async () => {
+    upstream.script.set('/api/management/own-id', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'upstream-made-id', link: '</next>; rel="next"' });
+      res.end('{}');
+    });
+    const res = await call(served.port, 'GET', '/api/management/own-id', { 'x-request-id': 'pt-own-1' });
+    expect(res.headers['x-request-id']).toBe('pt-own-1');
+    expect(res.headers.link).toBe('</next>; rel="next"');
+  });
+
   it('ends the upstream request when the client leaves first', async () => {
     upstream.script.set('/api/management/hold', () => {
       // holds the request until the client gives up

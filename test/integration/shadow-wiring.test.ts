@@ -215,6 +215,26 @@ describe('SHADOW_MODE=legacy-primary through the gateway', () => {
     expect(report).toMatchObject({ mode: 'legacy-primary', totals: { compared: 1, different: 0 } });
   });
 
+  it('never forwards a legacy path with dot segments to the legacy backend, nor shadows one', async () => {
+    world = await startWorld({ shadowMode: 'legacy-primary' });
+    for (const path of ['/api/management/user/../../admin/secret', '/api/management/user/%2e%2e/%2e%2e/admin']) {
+      const got = await new Promise<number>((resolve, reject) => {
+        // A raw request: fetch would resolve the dot segments itself.
+        const { hostname, port } = new URL(world.url);
+        const req = http.request({ hostname, port, path, headers: { authorization: apikey(KEY_1) } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(got).toBe(404);
+    }
+    await world.diffs();
+    expect(world.legacy.requests).toHaveLength(0);
+    expect(world.sim.requests).toHaveLength(0);
+  });
+
   it('sends writes to the legacy backend only', async () => {
     world = await startWorld({ shadowMode: 'legacy-primary' }, (sim) => LegacySimulator.copying(sim, KEY_1));
     const res = await request(world.url).put(`/api/management/user/${encodeURIComponent(JANE)}`).set('authorization', apikey(KEY_1)).send({ name: 'Jane Q' });
