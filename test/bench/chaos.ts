@@ -57,6 +57,9 @@ function outcomeOf(status: number): Outcome {
   return 'unknown';
 }
 
+/** Longer than the longest delay fault: a write held by one has been applied or dropped by then. */
+const SETTLE_MS = 1_000;
+
 function randomFault(): FaultRule {
   const method = pick(['GET', 'GET', 'PATCH', 'POST', 'DELETE', undefined]);
   const base = { method, times: 1 };
@@ -131,6 +134,7 @@ async function runTraffic(sim: V4Simulator, urls: readonly string[], emails: Slo
       headers['x-request-id'] = requestId;
       const path = `/api/management/user/${encodeURIComponent(slot.email)}`;
       const roll = random();
+      let settleLater = false;
       try {
         let method: LegacyWrite['method'] | 'GET';
         let status: number;
@@ -168,11 +172,18 @@ async function runTraffic(sim: V4Simulator, urls: readonly string[], emails: Slo
         traffic.requests += 1;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (method !== 'GET') writes.push({ requestId, method, email: slot.email, outcome: outcomeOf(status), status });
+        if (method !== 'GET' && outcomeOf(status) === 'unknown') settleLater = true;
       } catch {
         traffic.requests += 1;
         statuses.set(0, (statuses.get(0) ?? 0) + 1);
+        settleLater = true;
       } finally {
-        slot.busy = false;
+        // A write whose outcome is unknown may still be applied by V4 after its answer (a delay
+        // fault holds it up to 900 ms, past the gateway's 600 ms deadline). Nothing touches the
+        // email until then: a change behind the back in between would make V4's late, rightly
+        // targeted write look misdirected (the journal reads the email when V4 applies it).
+        if (settleLater) setTimeout(() => (slot.busy = false), SETTLE_MS);
+        else slot.busy = false;
       }
     }
   };
@@ -207,7 +218,11 @@ function ledger(sim: V4Simulator, writes: readonly LegacyWrite[]): { lost: numbe
     if (entries.length > 1) duplicated += 1;
     if (write.outcome === 'rejected' && entries.length > 0) phantom += 1;
     if (write.method !== 'POST') {
-      for (const entry of entries) if (entry.emailBefore?.toLowerCase() !== write.email.toLowerCase()) misdirected += 1;
+      for (const entry of entries) {
+        if (entry.emailBefore?.toLowerCase() === write.email.toLowerCase()) continue;
+        misdirected += 1;
+        if (process.env.CHAOS_DEBUG) console.log('misdirected', { write, applied: entry });
+      }
     }
   }
   return { lost, duplicated, misdirected, phantom };
