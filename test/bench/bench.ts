@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { FieldRules } from '../../src/translation/field-rules';
 import { memoryMb, runMain, SimProcess, startBareProxy, startGateway, startPipeProxy, stopChild, type GatewayProcess, type ServiceProcess } from './children';
-import { median, round, runLoad, type LoadRequest, type LoadResult } from './load';
+import { median, noiseReport, round, runLoad, type LoadRequest, type LoadResult } from './load';
 import { call, fetchList, runPool } from './serve';
 import { authorization as auth, LEGACY_USERS, legacyUserPath, putBodies as bodies, v4UserPath } from './fixtures';
 import { intEnv } from './child-server';
@@ -452,17 +452,9 @@ async function main(): Promise<void> {
     ),
   );
   const allRuns = [...results.values()].flat();
-  const noise = {
-    otherCpuCoresMedian: round(median(allRuns.map((r) => r.otherCpuCores)), 2),
-    otherCpuCoresMax: round(Math.max(...allRuns.map((r) => r.otherCpuCores)), 2),
-    stealPctMedian: round(median(allRuns.map((r) => r.stealPct)), 1),
-    loadAverageAtEnd: os.loadavg().map((n) => round(n, 2)),
-  };
+  const { noise, line: noiseLine } = noiseReport(allRuns, machine.cores, machine.loadAverageAtStart);
   out.push('');
-  out.push(
-    `Noise: other processes used ${fmt(noise.otherCpuCoresMedian, 2)} cores (median; max ${fmt(noise.otherCpuCoresMax, 2)}) of ${machine.cores} during the runs; steal ${fmt(noise.stealPctMedian, 1)}%; ` +
-      `load average ${machine.loadAverageAtStart.join(' ')} at start, ${noise.loadAverageAtEnd.join(' ')} at the end. Compare ratios, not absolute figures.`,
-  );
+  out.push(noiseLine);
   const totalS = elapsedS();
   out.push('');
   out.push(`Elapsed: ${totalS} s (budget 300 s including the build).`);

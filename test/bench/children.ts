@@ -198,8 +198,8 @@ async function startBaseline(script: string, what: string, target: string, nodeA
   return { child: spawned.child, url: line.url, pid: spawned.child.pid ?? 0 };
 }
 
-/** A port free right now on 127.0.0.1 (the gateway is told its ports; see startGateway). */
-function freePort(): Promise<number> {
+/** A port free right now on 127.0.0.1 (the gateway is told its ports; see startGateway): listen on 0, read it, close. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -7,6 +7,7 @@
  * hrtime): autocannon's own latency histogram has a resolution of 1 ms, too coarse for a p50
  * that is a fraction of a millisecond on loopback.
  */
+import os from 'node:os';
 import autocannon from 'autocannon';
 import { cpuMs, machineCpuMs, type SimProcess } from './children';
 
@@ -166,4 +167,21 @@ export function round(n: number, digits: number): number {
   if (!Number.isFinite(n)) return n;
   const f = 10 ** digits;
   return Math.round(n * f) / f;
+}
+
+/** How busy the rest of the machine was during a bench's runs: the figures and the line a bench prints. */
+export function noiseReport(runs: readonly LoadResult[], cores: number, loadAverageAtStart: readonly number[]): {
+  noise: { otherCpuCoresMedian: number; otherCpuCoresMax: number; stealPctMedian: number; loadAverageAtEnd: number[] };
+  line: string;
+} {
+  const noise = {
+    otherCpuCoresMedian: round(median(runs.map((r) => r.otherCpuCores)), 2),
+    otherCpuCoresMax: round(Math.max(...runs.map((r) => r.otherCpuCores)), 2),
+    stealPctMedian: round(median(runs.map((r) => r.stealPct)), 1),
+    loadAverageAtEnd: os.loadavg().map((n) => round(n, 2)),
+  };
+  const line =
+    `Noise: other processes used ${noise.otherCpuCoresMedian.toFixed(2)} cores (median; max ${noise.otherCpuCoresMax.toFixed(2)}) of ${cores} during the runs; steal ${noise.stealPctMedian.toFixed(1)}%; ` +
+    `load average ${loadAverageAtStart.join(' ')} at start, ${noise.loadAverageAtEnd.join(' ')} at the end. Compare ratios, not absolute figures.`;
+  return { noise, line };
 }

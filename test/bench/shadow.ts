@@ -37,7 +37,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { runMain, SimProcess, startGateway, stopChild, type GatewayProcess } from './children';
 import { legacyUserPath } from './fixtures';
-import { median, round, runLoad, type LoadRequest, type LoadResult } from './load';
+import { median, noiseReport, round, runLoad, type LoadRequest, type LoadResult } from './load';
 import { call, runPool } from './serve';
 import { intEnv } from './child-server';
 
@@ -318,17 +318,9 @@ async function main(): Promise<void> {
     ),
   );
   const allRuns = [...results.values()].flat();
-  const noise = {
-    otherCpuCoresMedian: round(median(allRuns.map((r) => r.otherCpuCores)), 2),
-    otherCpuCoresMax: round(Math.max(...allRuns.map((r) => r.otherCpuCores)), 2),
-    stealPctMedian: round(median(allRuns.map((r) => r.stealPct)), 1),
-    loadAverageAtEnd: os.loadavg().map((n) => round(n, 2)),
-  };
+  const { noise, line: noiseLine } = noiseReport(allRuns, machine.cores, machine.loadAverageAtStart);
   out.push('');
-  out.push(
-    `Noise: other processes used ${fmt(noise.otherCpuCoresMedian, 2)} cores (median; max ${fmt(noise.otherCpuCoresMax, 2)}) of ${machine.cores}; steal ${fmt(noise.stealPctMedian, 1)}%; ` +
-      `load average ${machine.loadAverageAtStart.join(' ')} at start, ${noise.loadAverageAtEnd.join(' ')} at the end. Compare ratios, not absolute figures.`,
-  );
+  out.push(noiseLine);
   if (problems.length > 0) out.push(`!! The shadow did not run as set: ${problems.join('; ')}`);
   const elapsedS = round((performance.now() - started) / 1000, 1);
   out.push(`Elapsed: ${elapsedS} s.`);

@@ -1,17 +1,12 @@
 import request from 'supertest';
 import { credentialFingerprint } from '../../src/resolution/credential-fingerprint';
+import { until as untilNamed } from './controlled-lookup';
 import { apikey, KEY_1, startStack, type Stack } from './harness';
+
+const until = (condition: () => boolean): Promise<void> => untilNamed('the race to reach its point', condition, 5_000);
 
 /** Races of the in-memory cache with writes through the same gateway, over real HTTP. */
 const USERS = '/api/user/management/v4/users';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean): Promise<void> {
-  const end = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met within 5 s');
-    await sleep(5);
-  }
-}
 
 describe('the in-memory cache and writes racing it', () => {
   let stack: Stack;
@@ -20,8 +15,8 @@ describe('the in-memory cache and writes racing it', () => {
   it('a write while a lookup of the same email runs does not fail the reader (it resolves again)', async () => {
     stack = await startStack();
     stack.sim.addFault({ kind: 'delay', delayMs: 400, method: 'GET', path: USERS, times: 1 }); // the reader's lookup is slow
-    const reading = request(stack.gateway.listener).get('/api/management/user/jane%40example.com');
-    const read = reading.then((res) => res);
+    // `then` sends it now; the answer is awaited below, after the write.
+    const read = request(stack.gateway.listener).get('/api/management/user/jane%40example.com').then((res) => res);
     await until(() => stack.v4Requests().some((r) => r.method === 'GET' && r.path === USERS));
     const created = await request(stack.gateway.listener).post('/api/management/user').send({ email: 'jane@example.com', name: 'Jane' });
     expect(created.status).toBe(201);

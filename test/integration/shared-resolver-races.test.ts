@@ -1,10 +1,10 @@
 import { RedisLink } from '../../src/redis/redis-link';
-import type { LookupFunction } from '../../src/resolution/resolver';
 import { SharedResolver } from '../../src/resolution/shared-resolver';
-import type { CallScope, LookupResult } from '../../src/v4/api';
-import { Deadline } from '../../src/v4/deadline';
 import { RedisServer } from '../bench/redis-server';
+import { ControlledLookup as HeldLookup, lookupScope as scope, sleep, until as untilNamed } from './controlled-lookup';
 import { createMemoryLogger } from './memory-logger';
+
+const until = (condition: () => boolean): Promise<void> => untilNamed('the race to reach its point', condition, 5_000);
 
 /**
  * Races a review found in the shared cache, on a real redis-server: a write through one replica
@@ -14,34 +14,6 @@ import { createMemoryLogger } from './memory-logger';
  */
 const CREDENTIAL = 'tenantfingerprnt';
 const X = 'x@example.com';
-
-function scope(ms = 5_000): CallScope {
-  return { authorization: 'Apikey k', requestId: 'race', deadline: new Deadline(ms), trace: { v4Calls: 0 } };
-}
-
-/** A lookup the test answers when it wants, counting its calls. */
-class HeldLookup {
-  calls = 0;
-  private waiting: Array<(result: LookupResult) => void> = [];
-  readonly fn: LookupFunction = () => {
-    this.calls += 1;
-    return new Promise((resolve) => this.waiting.push(resolve));
-  };
-  answer(userId: string): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const resolve of waiting) resolve({ userId });
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean): Promise<void> {
-  const end = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met within 5 s');
-    await sleep(10);
-  }
-}
 
 describe('shared cache races', () => {
   let redis: RedisServer;

@@ -3,47 +3,15 @@
 // invalidation can be set exactly: generations, invalidation, the cold-lookup lock, fallback.
 import { createMemoryLogger } from './memory-logger';
 import { RedisLink } from '../../src/redis/redis-link';
-import type { LookupFunction } from '../../src/resolution/resolver';
 import { entryKey } from '../../src/resolution/shared-entries';
 import { SharedResolver } from '../../src/resolution/shared-resolver';
-import type { CallScope, LookupResult } from '../../src/v4/api';
-import { Deadline } from '../../src/v4/deadline';
 import { haveRedisServer, RedisServer } from '../bench/redis-server';
+import { ControlledLookup, lookupScope as scope, until } from './controlled-lookup';
 
 const describeWithRedis = haveRedisServer() || process.env.CI === 'true' ? describe : describe.skip;
 
 const CREDENTIAL = 'tenantfingerprnt';
 const EMAIL = 'jane@example.com';
-
-function scope(ms = 5_000): CallScope {
-  return { authorization: 'Apikey k', requestId: 'test', deadline: new Deadline(ms), trace: { v4Calls: 0 } };
-}
-
-/** A lookup that answers only when the test says so, counting its calls. */
-class ControlledLookup {
-  calls = 0;
-  private waiting: Array<(result: LookupResult) => void> = [];
-  readonly fn: LookupFunction = () => {
-    this.calls += 1;
-    return new Promise((resolve) => this.waiting.push(resolve));
-  };
-  get pending(): number {
-    return this.waiting.length;
-  }
-  answer(userId: string | null): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const resolve of waiting) resolve(userId === null ? null : { userId });
-  }
-}
-
-async function until(what: string, condition: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describeWithRedis('SharedResolver on a real Redis', () => {
   let redis: RedisServer;

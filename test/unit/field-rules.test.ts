@@ -4,7 +4,7 @@ import type { FieldRuleConfig } from '../../src/config/schema';
 import { GatewayError } from '../../src/errors';
 import { FieldRules } from '../../src/translation/field-rules';
 import { findKey, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from '../../src/translation/json';
-import { gatewayErrorOf } from './helpers';
+import { gatewayErrorOf, jsonArbitrary } from './helpers';
 
 const CID_RULE = 'cid-is-external-id';
 const EMAIL_RULE = 'email-is-contact-details-email';
@@ -356,18 +356,7 @@ describe('FieldRules round trip (property)', () => {
   const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
   const safeKey = fc.string({ maxLength: 8 }).filter((key) => !FORBIDDEN_KEYS.includes(key) && key.toLowerCase() !== 'service');
 
-  const { json } = fc.letrec<{ json: JsonValue }>((tie) => ({
-    json: fc.oneof(
-      { maxDepth: 3, depthSize: 'small' },
-      fc.constant(null),
-      fc.boolean(),
-      fc.integer(),
-      fc.double({ noNaN: true, noDefaultInfinity: true }),
-      fc.string({ maxLength: 12 }),
-      fc.array(tie('json'), { maxLength: 4 }),
-      fc.dictionary(safeKey, tie('json'), { maxKeys: 4 }),
-    ),
-  }));
+  const json = jsonArbitrary(safeKey);
 
   /** Top-level keys the rules read or write; generated on purpose below, never by chance. */
   const RULE_KEYS = ['cid', 'email', 'external_id', 'contact_details'];

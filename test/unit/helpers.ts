@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { ERROR_STATUS, GatewayError, type ErrorCode } from '../../src/errors';
+import type { JsonValue } from '../../src/translation/json';
 
 /** The value `fn` throws; fails the test when it returns instead. */
 export function thrownBy(fn: () => unknown): unknown {
@@ -27,4 +29,20 @@ export function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Any JSON value, small (depth ≤ 3), with object keys drawn from `key`. */
+export function jsonArbitrary(key: fc.Arbitrary<string>): fc.Arbitrary<JsonValue> {
+  return fc.letrec<{ json: JsonValue }>((tie) => ({
+    json: fc.oneof(
+      { maxDepth: 3, depthSize: 'small' },
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.string({ maxLength: 12 }),
+      fc.array(tie('json'), { maxLength: 4 }),
+      fc.dictionary(key, tie('json'), { maxKeys: 4 }),
+    ),
+  })).json;
 }

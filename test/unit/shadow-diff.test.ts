@@ -3,6 +3,7 @@ import { diffAnswers, LIST_RULES } from '../../src/shadow/diff';
 import { ValueMasker } from '../../src/shadow/mask';
 import type { ShadowAnswer } from '../../src/shadow/types';
 import type { JsonObject, JsonValue } from '../../src/translation/json';
+import { jsonArbitrary } from './helpers';
 
 const masker = new ValueMasker('a-test-hash-key-0123456789');
 const ok = (body: JsonValue | undefined): ShadowAnswer => ({ status: 200, body });
@@ -21,18 +22,7 @@ const user = (i: number, extra: JsonObject = {}): JsonObject => ({
 });
 
 const safeKey = fc.string({ maxLength: 8 }).filter((key) => !['__proto__', 'constructor', 'prototype'].includes(key));
-const { json } = fc.letrec<{ json: JsonValue }>((tie) => ({
-  json: fc.oneof(
-    { maxDepth: 3, depthSize: 'small' },
-    fc.constant(null),
-    fc.boolean(),
-    fc.integer(),
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
-    fc.string({ maxLength: 12 }),
-    fc.array(tie('json'), { maxLength: 4 }),
-    fc.dictionary(safeKey, tie('json'), { maxKeys: 4 }),
-  ),
-}));
+const json = jsonArbitrary(safeKey);
 
 /** The same JSON with every object's keys in reverse order. */
 function reverseKeys(value: JsonValue): JsonValue {
