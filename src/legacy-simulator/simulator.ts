@@ -5,7 +5,6 @@
 // (delay, status, garbage, reset, hang, huge) are the V4 simulator's own, so a shadow can be
 // made to time out, be reset or read garbage exactly as V4 can.
 import { RecordingSimulator } from '../v4-simulator/recording-simulator';
-import { SimulatorHttpServer } from '../v4-simulator/server';
 import { TenantStore, type V4Simulator } from '../v4-simulator';
 import { loadConfig } from '../config/load';
 import type { FieldRuleConfig } from '../config/schema';
@@ -30,7 +29,6 @@ export class LegacySimulator extends RecordingSimulator {
   readonly store: TenantStore;
   private readonly rules: FieldRules;
   private readonly services = new Map<string, string>();
-  private readonly http: SimulatorHttpServer;
 
   /** Shares `apiKey`'s users of a V4 simulator: a write through either API shows in both. */
   static sharing(v4: V4Simulator, apiKey: string, options: Omit<LegacySimulatorOptions, 'store'> = {}): LegacySimulator {
@@ -49,27 +47,11 @@ export class LegacySimulator extends RecordingSimulator {
     this.store = options.store ?? new TenantStore();
     this.rules = new FieldRules(options.fieldRules ?? loadConfig({ env: {} }).fieldRules);
     const ctx = { store: this.store, rules: this.rules, services: this.services };
-    this.http = new SimulatorHttpServer({
-      bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
-      faults: this.faults,
-      record: this.recorder(options.record),
-      route: (req) => legacyRoute(req, ctx),
-    });
+    this.serve(options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, options.record, (req) => legacyRoute(req, ctx));
   }
 
-  /** Resolves to the base url (LEGACY_BASE_URL), e.g. http://127.0.0.1:12345. */
-  start(port = 0, host = '127.0.0.1'): Promise<string> {
-    return this.http.start(port, host);
-  }
 
-  /** Closes the server and every open connection (hanging ones too). */
-  stop(): Promise<void> {
-    return this.http.stop();
-  }
 
-  get url(): string {
-    return this.http.url;
-  }
 
   /** Plants the legacy-only `service` of a user (null removes it); V4 never holds one. */
   setService(userId: string, service: string | null): void {

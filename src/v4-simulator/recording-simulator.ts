@@ -1,6 +1,8 @@
-// What every simulator of the project offers its tests: the requests it received, in order, and
-// a fault table (delay, status, garbage, reset, hang, huge) applied to the requests that match.
-import type { SimRequest } from './exchange';
+// What every simulator of the project offers its tests: an HTTP server on a port of its choice,
+// the requests it received, in order, and a fault table (delay, status, garbage, reset, hang,
+// huge) applied to the requests that match.
+import type { SimAnswer, SimRequest } from './exchange';
+import { SimulatorHttpServer } from './server';
 import { FaultTable } from './fault-table';
 import { parseQueryPairs } from './query';
 import type { FaultKind, FaultRule, RecordedRequest } from './types';
@@ -9,9 +11,36 @@ export abstract class RecordingSimulator {
   protected readonly faults = new FaultTable();
   protected recorded: RecordedRequest[] = [];
 
-  /** What the HTTP server calls with each request; undefined when recording is off. */
-  protected recorder(record: boolean | undefined): ((req: SimRequest) => void) | undefined {
-    return record === false ? undefined : (req) => this.recorded.push(toRecorded(req));
+  private http: SimulatorHttpServer | undefined;
+
+  /** Sets up the HTTP side (once, from the constructor): `route` answers each request. */
+  protected serve(bodyLimitBytes: number, record: boolean | undefined, route: (req: SimRequest) => SimAnswer): void {
+    this.http = new SimulatorHttpServer({
+      bodyLimitBytes,
+      faults: this.faults,
+      record: record === false ? undefined : (req) => this.recorded.push(toRecorded(req)),
+      route,
+    });
+  }
+
+  private server(): SimulatorHttpServer {
+    if (this.http === undefined) throw new Error('the simulator set up no HTTP server');
+    return this.http;
+  }
+
+  /** Resolves to the base url, e.g. http://127.0.0.1:12345. */
+  start(port = 0, host = '127.0.0.1'): Promise<string> {
+    return this.server().start(port, host);
+  }
+
+  /** Closes the server and every open connection (also hanging ones). */
+  stop(): Promise<void> {
+    return this.server().stop();
+  }
+
+  /** Throws if not started. */
+  get url(): string {
+    return this.server().url;
   }
 
   /** Every request received (also rejected ones), in arrival order. */

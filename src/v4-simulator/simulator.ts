@@ -2,7 +2,6 @@
 // and the HTTP server, wired together once in the constructor.
 import { RecordingSimulator } from './recording-simulator';
 import { route } from './routes';
-import { SimulatorHttpServer } from './server';
 import { TenantStore } from './store';
 import type { JournalEntry, SimulatorOptions, V4User } from './types';
 import { cloneUser } from './user';
@@ -20,7 +19,6 @@ const defaultSeed = (i: number): Record<string, unknown> => ({
 export class V4Simulator extends RecordingSimulator {
   private readonly tenants = new Map<string, TenantStore>();
   private journaled: JournalEntry[] = [];
-  private readonly http: SimulatorHttpServer;
 
   constructor(options: SimulatorOptions = {}) {
     super();
@@ -33,28 +31,11 @@ export class V4Simulator extends RecordingSimulator {
     for (const key of options.apiKeys ?? []) this.addTenant(key);
     const recording = options.record !== false;
     const ctx = { tenants: this.tenants, maxLimit, bodyLimitBytes, journal: recording ? (entry: JournalEntry) => this.journaled.push(entry) : undefined };
-    this.http = new SimulatorHttpServer({
-      bodyLimitBytes,
-      faults: this.faults,
-      record: this.recorder(options.record),
-      route: (req) => route(req, ctx),
-    });
+    this.serve(bodyLimitBytes, options.record, (req) => route(req, ctx));
   }
 
-  /** Resolves to the base url, e.g. http://127.0.0.1:12345. */
-  start(port = 0, host = '127.0.0.1'): Promise<string> {
-    return this.http.start(port, host);
-  }
 
-  /** Closes the server and every open connection (also hanging ones). */
-  stop(): Promise<void> {
-    return this.http.stop();
-  }
 
-  /** Throws if not started. */
-  get url(): string {
-    return this.http.url;
-  }
 
   addTenant(apiKey: string): void {
     if (apiKey === '') throw new RangeError('An API key must not be empty.');
