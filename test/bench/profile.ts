@@ -1,12 +1,14 @@
 /**
  * CPU profiles of the gateway (cache warm, VERIFY_CACHED_WRITES=false, LOG_LEVEL=info) under the
- * legacy PUT load, the V4 pass-through GET and the legacy GET by email, and of bare Express +
- * http-proxy-middleware under the PATCH the PUT becomes and the same GET (each run in its own time
- * window of its process's profile); both with `node --cpu-prof`, each under load alone (the other idle), and a summary
- * of the samples taken during the measured run only (cpuprofile-summary.ts).
+ * legacy PUT load, the V4 pass-through GET and the legacy GET by email, and of a baseline proxy
+ * under the PATCH the PUT becomes and the same GET (each run in its own time window of its
+ * process's profile): the hand-written node:http pipe (issue 14's reference), or with
+ * PROFILE_BASELINE=bare, bare Express + http-proxy-middleware. Both with `node --cpu-prof`, each
+ * under load alone (the other idle), and a summary of the samples taken during the measured run
+ * only (cpuprofile-summary.ts).
  *
  *   tsc -p tsconfig.bench.json && node dist/test/bench/profile.js
- *   env PROFILE_SECONDS (6), PROFILE_CONNECTIONS (32)
+ *   env PROFILE_SECONDS (6), PROFILE_CONNECTIONS (32), PROFILE_BASELINE (pipe | bare)
  * Profiles and the summary go to bench-results/profile-<date>/.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { FieldRules } from '../../src/translation/field-rules';
-import { runMain, SimProcess, startBareProxy, startGateway, stopChild, type ServiceProcess } from './children';
+import { runMain, SimProcess, startBareProxy, startGateway, startPipeProxy, stopChild, type ServiceProcess } from './children';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './cpuprofile-summary';
 import { runLoad, type LoadRequest, type LoadResult } from './load';
 import { call, runPool } from './serve';
@@ -24,6 +26,7 @@ const KEY = 'profile-key';
 const USERS = 256;
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.PROFILE_CONNECTIONS ?? 32);
+const BASELINE = process.env.PROFILE_BASELINE === 'bare' ? 'bare' : 'pipe';
 
 function nowUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
   const simPid = sim.child.pid ?? 0;
   const profArgs = (name: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
   const gateway = await startGateway({ v4BaseUrl: sim.url, apiKey: KEY, verifyCachedWrites: false, logLevel: 'info', nodeArgs: profArgs('gateway') });
-  const bare = await startBareProxy(sim.url, profArgs('bare'));
+  const baseline = BASELINE === 'bare' ? await startBareProxy(sim.url, profArgs('bare')) : await startPipeProxy(sim.url, profArgs('pipe'));
   const ids = await sim.ids(KEY, USERS);
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -61,16 +64,16 @@ async function main(): Promise<void> {
     const result = await runLoad({ url: target.url, connections: CONNECTIONS, durationS: SECONDS, requests, targetPid: target.pid, simPid, sim });
     return { result, window: { fromUs, toUs: nowUs() } };
   };
-  // Each runs alone (the other server idle); the gateway's and the bare proxy's runs alternate.
+  // Each runs alone (the other server idle); the gateway's and the baseline's runs alternate.
   const runs = {
     'gateway legacy PUT (verify off)': { profile: 'gateway', run: await measure(gateway, puts) },
-    'bare PATCH': { profile: 'bare', run: await measure(bare, patches) },
+    [`${BASELINE} PATCH`]: { profile: BASELINE, run: await measure(baseline, patches) },
     'gateway V4 pass-through GET': { profile: 'gateway', run: await measure(gateway, v4Gets) },
-    'bare GET': { profile: 'bare', run: await measure(bare, v4Gets) },
+    [`${BASELINE} GET`]: { profile: BASELINE, run: await measure(baseline, v4Gets) },
     'gateway legacy GET by email': { profile: 'gateway', run: await measure(gateway, legacyGets) },
   };
   // SIGTERM: both shut down through process.exit, which writes the profile.
-  await Promise.all([stopChild(gateway.child, 10_000), stopChild(bare.child, 10_000)]);
+  await Promise.all([stopChild(gateway.child, 10_000), stopChild(baseline.child, 10_000)]);
   await stopChild(sim.child);
 
   const files = readdirSync(dir);
