@@ -86,7 +86,7 @@ export function buildDeps(config: GatewayConfig, options: AppOptions = {}): Gate
       timeoutMs: config.upstreamTimeoutMs,
       maxSockets: config.upstreamMaxSockets,
       writeError,
-      onResponse: isV4 || shadowing === null ? undefined : (req, answer) => shadowing.onLegacyResponse(req, answer),
+      onResponse: isV4 || shadowing === null ? undefined : (req, status, headers) => shadowing.onLegacyResponse(req, status, headers),
     });
   return {
     logger,

@@ -25,15 +25,17 @@ export interface ForwardedRequestFacts {
   readonly requestId: string;
   /** Sent instead of the caller's Authorization when not null (V4: the accept stage's choice). */
   readonly authorization: string | null;
-  /** The request has a body that is streamed on (its framing is kept). */
-  readonly withBody: boolean;
 }
 
 /**
- * The request's headers for the upstream, as one flat `[name, value, …]` list (node stores such
- * a list as it is): the caller's, minus hop-by-hop ones, with Host the target's, X-Request-Id the
- * call's, and Authorization the chosen one. A chunked body stays chunked. DELETE and OPTIONS
- * without a body say `content-length: 0` (http-proxy's rule, kept so the upstream sees what it did).
+ * The request's headers for the upstream, as one flat `[name, value, …]` list: the caller's,
+ * minus hop-by-hop ones, with Host the target's, X-Request-Id the call's, and Authorization the
+ * chosen one. A body without a length is sent chunked by the upstream client itself (undici
+ * refuses a Transfer-Encoding header and frames the body on its own). Expect is not passed on:
+ * node's server has already answered `100-continue` to the caller, and undici refuses it. A
+ * DELETE or OPTIONS without a body goes without Content-Length (RFC 9110 §8.6: a client should
+ * not send one when the method anticipates no body; undici holds to that; http-proxy used to add
+ * `content-length: 0`).
  * No X-Forwarded-* headers are added (http-proxy did not add them either: `xfwd` was off).
  */
 export function requestHeaders(req: IncomingMessage, facts: ForwardedRequestFacts): string[] {
@@ -42,18 +44,12 @@ export function requestHeaders(req: IncomingMessage, facts: ForwardedRequestFact
   const out: string[] = ['host', facts.host, 'x-request-id', facts.requestId];
   if (facts.authorization !== null) out.push('authorization', facts.authorization);
   for (const name in headers) {
-    if (name === 'host' || name === 'x-request-id' || HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
+    if (name === 'host' || name === 'x-request-id' || name === 'expect' || HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
     if (name === 'authorization' && facts.authorization !== null) continue;
     const value = headers[name];
     if (value === undefined) continue;
     if (typeof value === 'string') out.push(name, value);
     else for (const each of value) out.push(name, each);
-  }
-  if (facts.withBody) {
-    const te = headers['transfer-encoding'];
-    if (te !== undefined && headers['content-length'] === undefined) out.push('transfer-encoding', te);
-  } else if ((req.method === 'DELETE' || req.method === 'OPTIONS') && headers['content-length'] === undefined) {
-    out.push('content-length', '0');
   }
   return out;
 }

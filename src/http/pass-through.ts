@@ -1,7 +1,8 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors';
 import { UpstreamFailure } from '../v4/client';
+import { closeUpstream, headersObject, rawHeaderStrings, upstreamTarget, type UpstreamTarget } from '../v4/upstream-pool';
 import { stateOf, type RequestState } from './request-state';
 import { answerHeaders, requestHeaders } from './pass-through-headers';
 
@@ -16,10 +17,19 @@ export interface PassThroughOptions {
    * gets the request as it came.
    */
   readonly isV4: boolean;
-  /** Told about the upstream's answer as it begins to stream to the client (the shadow comparison's legacy-primary mode). */
-  readonly onResponse?: (req: http.IncomingMessage, answer: http.IncomingMessage) => void;
+  /**
+   * Told about the upstream's answer as it begins to stream to the client (the shadow
+   * comparison's legacy-primary mode); a tap it returns sees the body as it passes.
+   */
+  readonly onResponse?: (req: http.IncomingMessage, status: number, headers: http.IncomingHttpHeaders) => AnswerTap | null;
   /** The gateway's one error writer: a failed upstream is answered as every other error is. */
   readonly writeError: (err: unknown, req: http.IncomingMessage, res: http.ServerResponse) => void;
+}
+
+/** Sees an upstream answer's body as it is passed on. */
+export interface AnswerTap {
+  data(chunk: Buffer): void;
+  end(): void;
 }
 
 /** Forwards one call; resolves once the upstream request is under way (its outcome is answered by the forwarder itself). */
@@ -62,98 +72,142 @@ function upstreamFailed(timedOut: boolean, code: string, method: string, sent: b
     : new GatewayError('UPSTREAM_ERROR', `The upstream could not be reached or answered badly; try again later.${unknown}`, { detail, cause: failure, outcomeUnknown });
 }
 
+interface ForwardContext {
+  readonly upstream: UpstreamTarget;
+  readonly options: PassThroughOptions;
+}
+
 /**
- * An unchanged pass-through (V4 endpoints, the legacy backend), written on node:http: the request
- * is piped to a keep-alive agent and the answer piped back, with its status and headers (hop-by-hop
- * ones left out both ways). Never follows redirects. A deadline on the upstream's first byte;
- * a failure before it is answered by the gateway's error writer (502/504), one after it cuts the
- * client's connection (a truncated answer must not pass for a whole one); a client that leaves
- * ends the upstream request.
+ * One forwarded call on the undici pool (its `dispatch` API), streamed both ways. One timer per
+ * call: the deadline for the upstream's first byte, then, refreshed by every chunk, for the body
+ * not to stall. The call may have reached the upstream from the moment it is dispatched on a
+ * connected socket (`onConnect`). A class, not closures: one object per call.
+ */
+class ForwardedCall implements Dispatcher.DispatchHandler {
+  private abortCall: ((err?: Error) => void) | null = null;
+  private sent = false;
+  private answered = false;
+  private timedOut = false;
+  /** Answered by the gateway (a timeout before the call went out) or left by the client: done. */
+  private over = false;
+  private tap: AnswerTap | null = null;
+  /** undici's: reads the upstream again after the client drained what was written. */
+  private resume: (() => void) | null = null;
+  private readonly drained = (): void => this.resume?.();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly context: ForwardContext,
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+    private readonly state: RequestState,
+  ) {
+    this.timer = setTimeout(ForwardedCall.timeUp, context.options.timeoutMs, this);
+    // The client left before its answer was complete: nothing to answer, the upstream call ends.
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      this.over = true;
+      clearTimeout(this.timer);
+      this.abortCall?.(new Error('client gone'));
+    });
+  }
+
+  private static timeUp(call: ForwardedCall): void {
+    call.timedOut = true;
+    if (call.abortCall !== null) {
+      call.abortCall(new Error('upstream timeout'));
+      return;
+    }
+    // Still waiting for a socket: it never goes out (onConnect aborts it), and is answered now.
+    call.over = true;
+    call.context.options.writeError(upstreamFailed(true, 'upstream timeout', call.req.method ?? 'GET', false), call.req, call.res);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.over) {
+      abort(new Error(this.timedOut ? 'upstream timeout' : 'client gone'));
+      return;
+    }
+    this.abortCall = abort;
+    this.sent = true;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true; // 1xx: the answer is still to come
+    const { res, state, context } = this;
+    this.timer.refresh();
+    this.answered = true;
+    // The legacy backend's status is not V4's: it must not count as a V4 5xx.
+    if (context.options.isV4) state.record.v4Status = status;
+    const { onResponse } = context.options;
+    if (onResponse !== undefined) this.tap = onResponse(this.req, status, headersObject(rawHeaders));
+    if (this.clientGone()) return false;
+    res.writeHead(status, statusText, answerHeaders(rawHeaderStrings(rawHeaders), res));
+    this.resume = resume;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.timer.refresh();
+    this.tap?.data(chunk);
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.drained);
+    return false;
+  }
+
+  onComplete(): void {
+    clearTimeout(this.timer);
+    this.tap?.end();
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    clearTimeout(this.timer);
+    if (this.over || this.clientGone()) return;
+    const code = this.timedOut ? (this.answered ? 'upstream stalled mid-answer' : 'upstream timeout') : ((err as NodeJS.ErrnoException).code ?? err.message);
+    if (this.answered || this.res.headersSent) {
+      // A failure after the answer began: cut the client's connection (a truncated answer must
+      // not pass for a whole one).
+      if (this.res.writableFinished || this.res.destroyed) return;
+      this.state.record.reason = `upstream failed mid-answer: ${code}`;
+      this.res.destroy();
+      return;
+    }
+    this.context.options.writeError(upstreamFailed(this.timedOut, code, this.req.method ?? 'GET', this.sent), this.req, this.res);
+  }
+
+  private clientGone(): boolean {
+    return this.res.destroyed && !this.res.writableFinished;
+  }
+}
+
+/**
+ * An unchanged pass-through (V4 endpoints, the legacy backend): the request is streamed to a
+ * keep-alive pool (upstream-pool.ts) and the answer streamed back, with its status and headers
+ * (hop-by-hop ones left out both ways). Never follows redirects. A deadline on the upstream's
+ * first byte and on a stalled body; a failure before the answer began is answered by the
+ * gateway's error writer (502/504), one after it cuts the client's connection (a truncated
+ * answer must not pass for a whole one); a client that leaves ends the upstream request.
  */
 export function createPassThrough(options: PassThroughOptions): { handler: ForwardHandler; close: () => void } {
-  const target = new URL(options.target);
-  const secure = target.protocol === 'https:';
-  const transport = secure ? https : http;
-  const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' })
-    : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' });
-  const basePath = target.pathname.replace(/\/+$/, '');
-  const hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
-  const port = target.port === '' ? (secure ? 443 : 80) : Number(target.port);
-  const { isV4, timeoutMs, onResponse, writeError } = options;
+  const upstream = upstreamTarget(options.target, options.maxSockets);
+  const context: ForwardContext = { upstream, options };
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const state = requireState(res);
     const withBody = hasBody(req);
-    const out = transport.request({
-      hostname,
-      port,
-      method: req.method,
-      path: upstreamPath(basePath, req.url ?? '/'),
-      // An array: node stores it as it is, without a setHeader per header.
-      headers: requestHeaders(req, { host: target.host, requestId: state.requestId, authorization: isV4 ? state.authorization : null, withBody }),
-      agent,
-    });
-    if (isV4) state.record.v4Calls += 1;
-    let timedOut = false;
-    let answered = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      out.destroy(new Error('upstream timeout'));
-    }, timeoutMs);
-
-    // The client left before its answer was complete: nothing to answer, the upstream call ends.
-    const clientGone = (): boolean => res.destroyed && !res.writableFinished;
-    res.once('close', () => {
-      if (!res.writableFinished) out.destroy();
-    });
-
-    const cutMidAnswer = (code: string): void => {
-      if (res.writableFinished || res.destroyed) return;
-      state.record.reason = `upstream failed mid-answer: ${code}`;
-      res.destroy();
-    };
-
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (clientGone()) return;
-      const code = timedOut ? 'upstream timeout' : (err.code ?? err.message);
-      if (answered || res.headersSent) cutMidAnswer(code);
-      // Whether the request can have reached the upstream: read off the socket, as the V4 client does.
-      else writeError(upstreamFailed(timedOut, code, req.method ?? 'GET', out.reusedSocket || (out.socket !== null && !out.socket.connecting)), req, res);
-    });
-
-    out.once('response', (answer) => {
-      clearTimeout(timer);
-      answered = true;
-      const status = answer.statusCode ?? 502;
-      // The legacy backend's status is not V4's: it must not count as a V4 5xx.
-      if (isV4) state.record.v4Status = status;
-      onResponse?.(req, answer);
-      if (clientGone()) {
-        answer.destroy();
-        return;
-      }
-      res.writeHead(status, answer.statusMessage, answerHeaders(answer.rawHeaders, res));
-      // The body has its deadline too: an upstream that stalls mid-answer is cut, not waited for.
-      answer.setTimeout(timeoutMs, () => {
-        cutMidAnswer('upstream stalled mid-answer');
-        answer.destroy();
-      });
-      // Cut mid-answer (the upstream's socket closed before the end): cut the client's too.
-      answer.once('close', () => {
-        if (!answer.complete) cutMidAnswer('ECONNRESET');
-      });
-      answer.pipe(res);
-    });
-
-    if (withBody) req.pipe(out);
-    else out.end();
+    const headers = requestHeaders(req, { host: upstream.host, requestId: state.requestId, authorization: options.isV4 ? state.authorization : null });
+    if (options.isV4) state.record.v4Calls += 1;
+    const call = new ForwardedCall(context, req, res, state);
+    upstream.pool.dispatch(
+      { path: upstreamPath(upstream.basePath, req.url ?? '/'), method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, body: withBody ? req : null },
+      call,
+    );
   };
 
   const handler: ForwardHandler = (req, res) => {
     forward(req, res);
     return Promise.resolve();
   };
-  return { handler, close: () => agent.destroy() };
+  return { handler, close: () => closeUpstream(upstream) };
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { OperationDeps } from '../operations/context';
 import { answerLegacyCall } from '../operations/answer-legacy-call';
 import type { LegacyAnswer } from '../operations/legacy-answer';
@@ -9,6 +9,7 @@ import type { ShadowAnswer } from '../shadow/types';
 import type { JsonValue } from '../translation/json';
 import { isJsonObject } from '../translation/json';
 import { LEGACY_COLLECTION_PATH, matchLegacyPath, type LegacyPathMatch } from '../translation/routes';
+import type { AnswerTap } from './pass-through';
 import type { RequestState } from './request-state';
 import { hasUnsafeSegment } from './unsafe-path';
 
@@ -167,33 +168,36 @@ export class Shadowing {
    * legacy-primary: the legacy backend's answer to an expected read, as it streams to the client,
    * is also kept here (up to MAX_COMPARED_BYTES; a longer one is not compared) and compared once whole.
    */
-  onLegacyResponse(req: IncomingMessage, answer: IncomingMessage): void {
+  onLegacyResponse(req: IncomingMessage, status: number, headers: IncomingHttpHeaders): AnswerTap | null {
     const state = this.legacyReads.get(req);
-    if (state === undefined) return;
+    if (state === undefined) return null;
     // A compressed answer (the client asked for one) is not read here: it is passed on, not compared.
-    const encoding = answer.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return;
+    const encoding = headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return null;
     const chunks: Buffer[] = [];
     let size = 0;
     let kept = true;
-    answer.on('data', (chunk: Buffer) => {
-      if (!kept) return;
-      size += chunk.length;
-      if (size > MAX_COMPARED_BYTES) {
-        kept = false;
-        chunks.length = 0;
-      } else chunks.push(chunk);
-    });
-    answer.once('end', () => {
-      if (!kept) return;
-      const text = Buffer.concat(chunks, size).toString('utf8');
-      let body: JsonValue | undefined;
-      try {
-        body = text === '' ? undefined : (JSON.parse(text) as JsonValue);
-      } catch {
-        body = text;
-      }
-      this.afterLegacyAnswer(req, state, answer.statusCode ?? 0, body);
-    });
+    return {
+      data: (chunk: Buffer): void => {
+        if (!kept) return;
+        size += chunk.length;
+        if (size > MAX_COMPARED_BYTES) {
+          kept = false;
+          chunks.length = 0;
+        } else chunks.push(chunk);
+      },
+      end: (): void => {
+        if (!kept) return;
+        const text = Buffer.concat(chunks, size).toString('utf8');
+        let body: JsonValue | undefined;
+        try {
+          body = text === '' ? undefined : (JSON.parse(text) as JsonValue);
+        } catch {
+          body = text;
+        }
+        this.afterLegacyAnswer(req, state, status, body);
+      },
+    };
   }
+
 }

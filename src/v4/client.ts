@@ -1,6 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Deadline } from './deadline';
+import { closeUpstream, headersObject, upstreamTarget, type UpstreamTarget } from './upstream-pool';
 
 export type V4Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -26,16 +27,16 @@ export class UpstreamFailure extends Error {
     readonly kind: UpstreamFailureKind,
     readonly sent: boolean,
     message: string,
-    /** The request went out on a kept-alive socket that V4 had already closed: safe to resend a read. */
+    /**
+     * The connection failed after the request went out and before any answer (as a kept-alive
+     * socket V4 had already closed does): safe to resend a read.
+     */
     readonly staleSocket = false,
   ) {
     super(message);
     this.name = 'UpstreamFailure';
   }
 }
-
-/** Errors of a connection that was never made: the request cannot have reached V4. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /** How V4Api reaches V4: the real client, or `explain`'s dry run that sends nothing. */
 export interface V4Transport {
@@ -49,29 +50,98 @@ export interface V4ClientOptions {
 }
 
 /**
- * The gateway's HTTP client for translated calls: keep-alive sockets to V4 (bounded), a hard
- * deadline on every call, a cap on answer size, and an honest account of whether a failed
- * request may have reached V4 (the retry rules depend on it). It never follows redirects.
+ * One call's handler on the undici pool (its `dispatch` API): the whole answer kept, up to the
+ * size cap. The call "may have reached V4" from the moment it is dispatched on a connected
+ * socket (`onConnect`): a call that fails before that was never sent, one that fails after it
+ * may have been (the retry rules depend on it). A class, not closures: one object per call.
+ */
+class BufferedCall implements Dispatcher.DispatchHandler {
+  private abortCall: ((err?: Error) => void) | null = null;
+  private sent = false;
+  private settled = false;
+  private status = 0;
+  private headers: http.IncomingHttpHeaders = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly resolve: (response: V4Response) => void,
+    private readonly reject: (err: UpstreamFailure) => void,
+    private readonly maxBytes: number,
+    remainingMs: number,
+  ) {
+    this.timer = setTimeout(() => this.fail(new UpstreamFailure('timeout', this.sent, `no answer within ${remainingMs} ms`)), remainingMs);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    // Timed out while it waited for a socket: it never goes out.
+    if (this.settled) {
+      abort(new Error('deadline passed before the call was sent'));
+      return;
+    }
+    this.abortCall = abort;
+    this.sent = true;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+    if (status < 200) return true; // 1xx: the answer is still to come
+    this.status = status;
+    this.headers = headersObject(rawHeaders);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      this.fail(new UpstreamFailure('too_large', true, `answer larger than ${this.maxBytes} bytes`));
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    const { chunks } = this;
+    this.resolve({ status: this.status, headers: this.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size) });
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    const code = (err as NodeJS.ErrnoException).code ?? err.message;
+    if (!this.sent) {
+      this.fail(new UpstreamFailure('connect', false, code));
+      return;
+    }
+    // Sent, and the connection failed before any answer: a read may go out once more (a kept-alive
+    // socket V4 had closed looks exactly so); once the answer began, it was cut off.
+    const beforeAnswer = this.status === 0;
+    this.fail(new UpstreamFailure('reset', true, beforeAnswer ? code : 'answer cut off', beforeAnswer));
+  }
+
+  private fail(failure: UpstreamFailure): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.reject(failure);
+    this.abortCall?.(failure);
+  }
+}
+
+/**
+ * The gateway's HTTP client for translated calls: keep-alive sockets to V4 (bounded, an undici
+ * pool: upstream-pool.ts), a hard deadline on every call, a cap on answer size, and an honest
+ * account of whether a failed request may have reached V4 (the retry rules depend on it). It
+ * never follows redirects.
  */
 export class V4Client implements V4Transport {
-  private readonly base: URL;
-  private readonly basePath: string;
-  private readonly agent: http.Agent;
-  private readonly transport: typeof http | typeof https;
-  /** What node would put in Host for this base URL (it adds none to a request whose headers are a list). */
-  private readonly hostHeader: string;
-  private readonly port: number;
-  private readonly hostname: string;
+  private readonly upstream: UpstreamTarget;
 
   constructor(baseUrl: string, private readonly options: V4ClientOptions) {
-    this.base = new URL(baseUrl);
-    this.basePath = this.base.pathname.replace(/\/+$/, '');
-    this.transport = this.base.protocol === 'https:' ? https : http;
-    const AgentClass = this.base.protocol === 'https:' ? https.Agent : http.Agent;
-    this.hostHeader = this.base.host;
-    this.hostname = this.base.hostname.startsWith('[') ? this.base.hostname.slice(1, -1) : this.base.hostname;
-    this.port = this.base.port === '' ? (this.base.protocol === 'https:' ? 443 : 80) : Number(this.base.port);
-    this.agent = new AgentClass({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: Math.min(options.maxSockets, 256), scheduling: 'lifo' });
+    this.upstream = upstreamTarget(baseUrl, options.maxSockets);
   }
 
   /** `attemptMs`: a shorter limit for this attempt, so that a read can be retried within the deadline. */
@@ -79,61 +149,16 @@ export class V4Client implements V4Transport {
     const remaining = Math.min(deadline.remainingMs(), attemptMs ?? Infinity);
     if (remaining <= 0) return Promise.reject(new UpstreamFailure('timeout', false, 'deadline passed before the call'));
     return new Promise<V4Response>((resolve, reject) => {
-      let settled = false;
-      const finish = (err: UpstreamFailure | null, response?: V4Response): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err !== null) reject(err);
-        else resolve(response as V4Response);
-      };
-      const req = this.transport.request({
-        protocol: this.base.protocol,
-        hostname: this.hostname,
-        port: this.port,
-        method: request.method,
-        path: this.basePath + request.path,
-        // A flat list: node stores it as it is, without a setHeader per header (README, Performance).
-        headers: this.headerList(request),
-        agent: this.agent,
-      });
-      // Whether V4 can have seen the request is read off the socket when something fails, rather
-      // than tracked with listeners on every call: a socket still connecting never sent a byte.
-      const timer = setTimeout(() => {
-        finish(new UpstreamFailure('timeout', req.reusedSocket || (req.socket !== null && !req.socket.connecting), `no answer within ${remaining} ms`));
-        req.destroy();
-      }, remaining);
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        const notSent = !req.reusedSocket && NEVER_CONNECTED.has(err.code ?? '');
-        const stale = req.reusedSocket && err.code === 'ECONNRESET';
-        finish(new UpstreamFailure(notSent ? 'connect' : 'reset', !notSent, err.code ?? err.message, stale));
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > this.options.maxResponseBytes) {
-            finish(new UpstreamFailure('too_large', true, `answer larger than ${this.options.maxResponseBytes} bytes`));
-            req.destroy();
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
-          finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
-        });
-        res.on('error', () => finish(new UpstreamFailure('reset', true, 'answer cut off')));
-        res.on('close', () => {
-          if (!res.complete) finish(new UpstreamFailure('reset', true, 'answer cut off'));
-        });
-      });
-      req.end(request.body);
+      const call = new BufferedCall(resolve, reject, this.options.maxResponseBytes, remaining);
+      this.upstream.pool.dispatch(
+        { path: this.upstream.basePath + request.path, method: request.method, headers: this.headerList(request), body: request.body ?? null },
+        call,
+      );
     });
   }
 
   private headerList(request: V4Request): string[] {
-    const list: string[] = ['host', this.hostHeader];
+    const list: string[] = ['host', this.upstream.host];
     for (const name in request.headers) {
       const value = request.headers[name];
       if (value === undefined || name === 'host' || name === 'accept-encoding' || name === 'content-length') continue;
@@ -146,6 +171,6 @@ export class V4Client implements V4Transport {
   }
 
   close(): void {
-    this.agent.destroy();
+    closeUpstream(this.upstream);
   }
 }

@@ -203,9 +203,12 @@ describe('the pass-through on real sockets', () => {
     expect(upstream.received.map((r) => r.url)).toEqual(['/api/management/moved']);
   });
 
-  it('says content-length: 0 on a DELETE without a body, as before', async () => {
-    await call(served.port, 'DELETE', `${V4}/u-1`);
-    expect(upstream.received[0]?.headers['content-length']).toBe('0');
+  it('sends a DELETE without a body with no framing at all (RFC 9110 §8.6), and it arrives whole', async () => {
+    const res = await call(served.port, 'DELETE', `${V4}/u-1`);
+    expect(res.status).toBe(200);
+    expect(upstream.received[0]).toMatchObject({ method: 'DELETE', url: `/base${V4}/u-1`, body: '' });
+    expect(upstream.received[0]?.headers['content-length']).toBeUndefined();
+    expect(upstream.received[0]?.headers['transfer-encoding']).toBeUndefined();
   });
 
   it('answers 504 UPSTREAM_TIMEOUT when the upstream’s first byte is late, and ends the upstream call', async () => {
@@ -279,6 +282,29 @@ describe('the pass-through on real sockets', () => {
     await until(() => upstream.received.length === 1, 'the upstream to get the request');
     client.destroy();
     await until(() => upstream.received[0]?.closedEarly === true, 'the upstream request to end');
+  });
+
+  it('answers a caller’s Expect: 100-continue itself and sends the body on without the Expect header', async () => {
+    const answer = await new Promise<Answer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5_000);
+      const body = '{"name":"continued"}';
+      const client = http.request(
+        { host: '127.0.0.1', port: served.port, method: 'POST', path: `${V4}`, agent: false, headers: { expect: '100-continue', 'content-type': 'application/json', 'content-length': String(body.length) } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+          res.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, rawHeaders: res.rawHeaders, body: text });
+          });
+        },
+      );
+      client.on('continue', () => client.end(body));
+      client.on('error', reject);
+    });
+    expect(answer).toMatchObject({ status: 200, body: '{"ok":true}' });
+    expect(upstream.received[0]).toMatchObject({ method: 'POST', body: '{"name":"continued"}' });
+    expect(upstream.received[0]?.headers.expect).toBeUndefined();
   });
 
   it('streams the request body: the upstream answers before the client has sent all of it', async () => {

@@ -84,11 +84,20 @@ describe('V4 misbehaving: each fault maps to the contract, nothing is lost, doub
     expect(stack.sim.getUser(KEY_1, janeId)?.name).toBe('After retry');
   });
 
-  it('a lookup whose fresh connection is reset (it may have been read) is not resent: 502 and no write', async () => {
+  it('a lookup whose connection is reset before any answer is sent once more (a read changes nothing); reset again: 502 and no write', async () => {
     stack.sim.addFault({ kind: 'reset', method: 'GET', path: USERS, times: 2 });
     expectEnvelope(await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'x' }), 502, 'UPSTREAM_ERROR');
-    expect(stack.v4Requests().map((r) => r.method)).toEqual(['GET']);
+    expect(stack.v4Requests().map((r) => r.method)).toEqual(['GET', 'GET']);
     expect(writes(stack.v4Requests())).toHaveLength(0);
+    expect(stack.sim.getUser(KEY_1, janeId)?.name).toBe('Jane');
+  });
+
+  it('a lookup reset once before any answer is sent once more and the write goes on', async () => {
+    stack.sim.addFault({ kind: 'reset', method: 'GET', path: USERS, times: 1 });
+    const res = await request(stack.gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'After a reset' });
+    expect(res.status).toBe(200);
+    expect(stack.v4Requests().map((r) => r.method)).toEqual(['GET', 'GET', 'PATCH']);
+    expect(stack.sim.getUser(KEY_1, janeId)?.name).toBe('After a reset');
   });
 
   it('5xx from V4 passes through with its status and body; nothing is written after a failed lookup', async () => {
