@@ -46,7 +46,8 @@ export interface GatewayDeps {
   readonly operations: OperationDeps;
   /** The log line first, then the caller's observers. */
   readonly observers: readonly CallObserver[];
-  readonly setDeprecationHeaders: (res: ServerResponse) => void;
+  /** Deprecation, Link and Sunset, as a flat list: every legacy answer carries them. */
+  readonly deprecationHeaders: readonly string[];
   /** The V4 pass-through (V4_PASSTHROUGH), null when off. */
   readonly v4PassThrough: PassThrough | null;
   /** The legacy backend for paths the gateway does not translate (LEGACY_BASE_URL), null when none. */
@@ -95,7 +96,7 @@ export function buildDeps(config: GatewayConfig, options: AppOptions = {}): Gate
     resolver,
     operations,
     observers: [logLine, ...(options.observers ?? [])],
-    setDeprecationHeaders: deprecationHeaders(config.deprecationDate ?? options.startedAt ?? new Date(), config.sunsetDate),
+    deprecationHeaders: deprecationHeaders(config.deprecationDate ?? options.startedAt ?? new Date(), config.sunsetDate),
     v4PassThrough: config.v4Passthrough ? passThrough(config.v4BaseUrl, true) : null,
     legacyBackend: config.legacyBaseUrl === null ? null : passThrough(config.legacyBaseUrl, false),
     writeError,

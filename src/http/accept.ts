@@ -48,7 +48,6 @@ export function createAccept(config: GatewayConfig, observers: readonly CallObse
   const accept = (req: IncomingMessage, res: ServerResponse): RequestState => {
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-    res.setHeader('x-request-id', requestId);
     const authorization = authorizationFor(req, config.v4ApiKey);
     const caller = callerOf(req);
     const state: RequestState = {
@@ -59,6 +58,7 @@ export function createAccept(config: GatewayConfig, observers: readonly CallObse
       authorization,
       credential: authorization === null ? undefined : fingerprints.of(authorization),
       record: { route: 'unknown-route', legacyMethod: req.method ?? '', legacyPath: 'other', rules: [], v4Calls: 0 },
+      ownHeaders: ['x-request-id', requestId],
     };
     attachState(res, state);
     res.once('close', () => {

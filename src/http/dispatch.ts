@@ -23,7 +23,7 @@ function notFound(): GatewayError {
  * With SHADOW_MODE=legacy-primary the legacy backend answers the legacy routes too.
  */
 export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
-  const { v4PassThrough, legacyBackend, setDeprecationHeaders, shadowing, brownouts } = deps;
+  const { v4PassThrough, legacyBackend, deprecationHeaders, shadowing, brownouts } = deps;
   /** SHADOW_MODE=legacy-primary: the legacy backend answers legacy calls; V4 gets reads as the shadow. */
   const legacyFirst = shadowing !== null && shadowing.mode === 'legacy-primary' ? legacyBackend : null;
   return async (req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> => {
@@ -32,7 +32,7 @@ export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
     const path = q === -1 ? url : url.slice(0, q);
     const match = matchLegacyPath(req.method ?? '', path);
     if (match !== null) {
-      setDeprecationHeaders(res);
+      for (const item of deprecationHeaders) state.ownHeaders.push(item);
       state.record.legacyPath = match.template;
       admit(state);
       state.record.route = match.kind === 'route' ? match.route.id : `legacy-${match.kind}`;

@@ -54,25 +54,28 @@ export function requestHeaders(req: IncomingMessage, facts: ForwardedRequestFact
   return out;
 }
 
-/**
- * The upstream answer's headers for the client, as one flat `[name, value, …]` list in the
- * upstream's own spelling and order, minus hop-by-hop ones (node writes the client's own
- * Connection, Keep-Alive and framing). A repeated header (several Set-Cookie) becomes one entry
- * with all its values: node sets a list's entries one by one on an answer that already has
- * headers (X-Request-Id), so a second entry of the same name would replace the first.
- */
 /** Headers the gateway sets on every call it answers: an upstream's own never replaces them. */
 const GATEWAY_OWNED = new Set(['x-request-id', 'deprecation', 'sunset']);
 
-/** What the answer already carries from the gateway (the response, before writeHead). */
-interface OwnHeaders {
-  getHeader(name: string): number | string | string[] | undefined;
-}
-
-export function answerHeaders(raw: readonly string[], own?: OwnHeaders): Array<string | string[]> {
+/**
+ * The whole header list of a passed-on answer, as one flat `[name, value, …]` list for one
+ * `writeHead`: the gateway's own headers (`own`: X-Request-Id; Deprecation, Link, Sunset on a
+ * legacy call) first, then the upstream's in its own spelling and order, minus hop-by-hop ones
+ * (node writes the client's own Connection, Keep-Alive and framing) and minus the ones the
+ * gateway owns. An upstream Link keeps the gateway's successor link in front of its own links.
+ * A repeated header (several Set-Cookie) becomes one entry with all its values.
+ */
+export function answerHeaders(raw: readonly string[], own: readonly string[] = []): Array<string | string[]> {
+  const ownNames = new Set<string>();
+  let ownLink: string | undefined;
+  for (let i = 0; i < own.length; i += 2) {
+    ownNames.add(own[i] as string);
+    if (own[i] === 'link') ownLink = own[i + 1];
+  }
+  let linkMerged = false;
   let listed: ReadonlySet<string> | null = null;
   const names: string[] = [];
-  const out: Array<string | string[]> = [];
+  const upstream: Array<string | string[]> = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     let value = raw[i + 1] as string;
@@ -81,25 +84,29 @@ export function answerHeaders(raw: readonly string[], own?: OwnHeaders): Array<s
       if (lower === 'connection') listed = connectionTokens(value);
       continue;
     }
-    if (own !== undefined && GATEWAY_OWNED.has(lower) && own.getHeader(lower) !== undefined) continue;
-    if (own !== undefined && lower === 'link') {
+    if (GATEWAY_OWNED.has(lower) && ownNames.has(lower)) continue;
+    if (lower === 'link' && ownLink !== undefined && !linkMerged) {
       // The legacy facade's successor link stays; the upstream's links come after it.
-      const gatewayLink = own.getHeader('link');
-      if (typeof gatewayLink === 'string' && !value.includes(gatewayLink)) value = `${gatewayLink}, ${value}`;
+      if (!value.includes(ownLink)) value = `${ownLink}, ${value}`;
+      linkMerged = true;
     }
     const seen = names.indexOf(lower);
     if (seen === -1) {
       names.push(lower);
-      out.push(name, value);
+      upstream.push(name, value);
       continue;
     }
-    const previous = out[seen * 2 + 1] as string | string[];
-    out[seen * 2 + 1] = typeof previous === 'string' ? [previous, value] : [...previous, value];
+    const previous = upstream[seen * 2 + 1] as string | string[];
+    upstream[seen * 2 + 1] = typeof previous === 'string' ? [previous, value] : [...previous, value];
   }
-  if (listed === null) return out;
-  const kept: Array<string | string[]> = [];
+  const out: Array<string | string[]> = [];
+  for (let i = 0; i < own.length; i += 2) {
+    if (linkMerged && own[i] === 'link') continue;
+    out.push(own[i] as string, own[i + 1] as string);
+  }
   for (let i = 0; i < names.length; i += 1) {
-    if (!listed.has(names[i] as string)) kept.push(out[i * 2] as string, out[i * 2 + 1] as string | string[]);
+    if (listed !== null && listed.has(names[i] as string)) continue;
+    out.push(upstream[i * 2] as string, upstream[i * 2 + 1] as string | string[]);
   }
-  return kept;
+  return out;
 }

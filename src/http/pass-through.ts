@@ -142,7 +142,7 @@ class ForwardedCall implements Dispatcher.DispatchHandler {
     const { onResponse } = context.options;
     if (onResponse !== undefined) this.tap = onResponse(this.req, status, headersObject(rawHeaders));
     if (this.clientGone()) return false;
-    res.writeHead(status, statusText, answerHeaders(rawHeaderStrings(rawHeaders), res));
+    res.writeHead(status, statusText, answerHeaders(rawHeaderStrings(rawHeaders), state.ownHeaders));
     this.resume = resume;
     return true;
   }

@@ -17,6 +17,13 @@ export interface RequestState {
   /** Fingerprint of `authorization`: the client in logs and reports, the tenant in the cache. */
   readonly credential?: string;
   readonly record: TranslationRecord;
+  /**
+   * The gateway's own headers for this answer, a flat `[name, value, …]` list (X-Request-Id;
+   * Deprecation, Link, Sunset on legacy calls). The writers put them on the wire with the
+   * answer's own in one `writeHead`: nothing is set on the response before it, because node
+   * takes a header list as it is only on a response that has no headers set yet.
+   */
+  readonly ownHeaders: string[];
 }
 
 /**
@@ -33,4 +40,11 @@ export function attachState(res: ServerResponse, state: RequestState): void {
 /** The state the accept stage attached; undefined only for an answer that never went through it. */
 export function stateOf(res: ServerResponse): RequestState | undefined {
   return states.get(res);
+}
+
+const NO_HEADERS: readonly string[] = [];
+
+/** The gateway's own headers of this answer (none for an answer that never went through accept). */
+export function ownHeadersOf(res: ServerResponse): readonly string[] {
+  return states.get(res)?.ownHeaders ?? NO_HEADERS;
 }

@@ -2,25 +2,30 @@ import type { ServerResponse } from 'node:http';
 import type { LegacyAnswer } from '../operations/legacy-answer';
 import type { JsonObject, JsonValue } from '../translation/json';
 import type { V4Response } from '../v4/client';
+import { ownHeadersOf } from './request-state';
 
 /**
  * The one place answers are put on the wire, with node's own API (no framework: Express's
- * res.json adds an ETag hash and content negotiation the gateway does not need).
+ * res.json adds an ETag hash and content negotiation the gateway does not need). Each answer's
+ * headers, the gateway's own (request-state.ts) first, go out in one `writeHead` list: node
+ * takes a list as it is, without the per-header bookkeeping of `setHeader`.
  */
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
-  for (const name in headers) res.setHeader(name, headers[name] as string);
+/** The gateway's own headers, then the answer's. */
+function headerList(res: ServerResponse, headers: Readonly<Record<string, string>> | undefined): string[] {
+  const list = ownHeadersOf(res).slice();
+  if (headers !== undefined) for (const name in headers) list.push(name, headers[name] as string);
+  return list;
 }
 
 /** One JSON document with its length. */
 export function writeJson(res: ServerResponse, status: number, body: JsonValue, headers?: Readonly<Record<string, string>>): void {
   const text = JSON.stringify(body);
-  res.statusCode = status;
-  if (headers !== undefined) setHeaders(res, headers);
-  res.setHeader('content-type', JSON_TYPE);
-  res.setHeader('content-length', Buffer.byteLength(text));
+  const list = headerList(res, headers);
+  list.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text)));
+  res.writeHead(status, list);
   res.end(text);
 }
 
@@ -36,13 +41,14 @@ export async function writeAnswer(res: ServerResponse, answer: LegacyAnswer, hea
     writeJson(res, answer.status, body.value, answer.headers);
     return;
   }
-  res.statusCode = answer.status;
-  setHeaders(res, answer.headers);
+  const list = headerList(res, answer.headers);
   if (body.kind === 'none') {
+    res.writeHead(answer.status, list);
     res.end();
     return;
   }
-  res.setHeader('content-type', JSON_TYPE);
+  list.push('content-type', JSON_TYPE);
+  res.writeHead(answer.status, list);
   if (head) {
     res.end();
     return;
@@ -85,12 +91,15 @@ const PASSED_HEADERS = ['content-type', 'retry-after', 'www-authenticate'];
 
 /** A V4 answer (an error status) reaches the legacy client unchanged: status, body, media type. */
 export function writeV4Answer(res: ServerResponse, answer: V4Response): void {
-  res.statusCode = answer.status;
+  const list = headerList(res, undefined);
   for (const name of PASSED_HEADERS) {
     const value = answer.headers[name];
-    if (value !== undefined) res.setHeader(name, value);
+    if (value === undefined) continue;
+    if (typeof value === 'string') list.push(name, value);
+    else for (const each of value) list.push(name, each);
   }
   const bodyless = answer.status === 204 || answer.status === 304;
-  if (!bodyless) res.setHeader('content-length', answer.body.length);
+  if (!bodyless) list.push('content-length', String(answer.body.length));
+  res.writeHead(answer.status, list);
   res.end(bodyless ? undefined : answer.body);
 }

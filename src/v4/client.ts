@@ -49,6 +49,21 @@ export interface V4ClientOptions {
   readonly maxResponseBytes: number;
 }
 
+/** An answer as received; its headers are made into an object only if somebody reads them (rarely: an error passed on). */
+class ReceivedAnswer implements V4Response {
+  private parsed: http.IncomingHttpHeaders | null = null;
+
+  constructor(
+    readonly status: number,
+    private readonly raw: Buffer[],
+    readonly body: Buffer,
+  ) {}
+
+  get headers(): http.IncomingHttpHeaders {
+    return (this.parsed ??= headersObject(this.raw));
+  }
+}
+
 /**
  * One call's handler on the undici pool (its `dispatch` API): the whole answer kept, up to the
  * size cap. The call "may have reached V4" from the moment it is dispatched on a connected
@@ -60,7 +75,7 @@ class BufferedCall implements Dispatcher.DispatchHandler {
   private sent = false;
   private settled = false;
   private status = 0;
-  private headers: http.IncomingHttpHeaders = {};
+  private rawHeaders: Buffer[] = [];
   private readonly chunks: Buffer[] = [];
   private size = 0;
   readonly timer: NodeJS.Timeout;
@@ -87,7 +102,7 @@ class BufferedCall implements Dispatcher.DispatchHandler {
   onHeaders(status: number, rawHeaders: Buffer[]): boolean {
     if (status < 200) return true; // 1xx: the answer is still to come
     this.status = status;
-    this.headers = headersObject(rawHeaders);
+    this.rawHeaders = rawHeaders;
     return true;
   }
 
@@ -106,7 +121,7 @@ class BufferedCall implements Dispatcher.DispatchHandler {
     this.settled = true;
     clearTimeout(this.timer);
     const { chunks } = this;
-    this.resolve({ status: this.status, headers: this.headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size) });
+    this.resolve(new ReceivedAnswer(this.status, this.rawHeaders, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.size)));
   }
 
   onError(err: Error): void {

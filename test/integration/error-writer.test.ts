@@ -19,6 +19,7 @@ describe('errorWriter', () => {
         startedAt: performance.now(),
         clientAddress: '127.0.0.1',
         admitted: true,
+        ownHeaders: [],
         authorization: null,
         record: { route: 'get-user', legacyMethod: 'GET', legacyPath: '/api/management/user/{email}', rules: [], v4Calls: 0 },
       };

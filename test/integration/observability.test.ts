@@ -270,6 +270,7 @@ describe('the translation log: one line per call, field by field', () => {
       startedAt: performance.now(),
       clientAddress: '127.0.0.1',
       admitted: true,
+      ownHeaders: [],
       authorization: null,
       record: { route: 'update-user', legacyMethod: 'PUT', legacyPath: ITEM, rules: [], v4Calls: 0, reason, errorCode: 'INVALID_JSON' },
     };
@@ -779,7 +780,7 @@ describe('the migration report', () => {
   it('is bounded: past max_clients new clients go to overflow, the ones there keep counting', () => {
     const report = new MigrationReport({ maxClients: 2 });
     const call = (credential: string, address: string, route: string, status = 200): void => {
-      report.observe({ requestId: 'x', startedAt: 0, clientAddress: address, admitted: true, authorization: null, credential, record: { route, legacyMethod: 'GET', legacyPath: '', rules: [], v4Calls: 0 } }, status, true);
+      report.observe({ requestId: 'x', startedAt: 0, clientAddress: address, admitted: true, authorization: null, credential, ownHeaders: [], record: { route, legacyMethod: 'GET', legacyPath: '', rules: [], v4Calls: 0 } }, status, true);
     };
     call('c1', '10.0.0.1', 'list-users');
     call('c2', '10.0.0.1', 'get-user');

@@ -6,7 +6,7 @@ import { verdictFor } from '../../src/observability/migration-page/verdict';
 import { ReportTimeline } from '../../src/observability/report-timeline';
 
 function call(route: string, credential: string | undefined, address = '10.0.0.1', errorCode?: string): RequestState {
-  return { requestId: 'r', startedAt: 0, clientAddress: address, admitted: true, authorization: null, credential, record: { route, legacyMethod: 'GET', legacyPath: '', rules: [], v4Calls: 0, errorCode } };
+  return { requestId: 'r', startedAt: 0, clientAddress: address, admitted: true, authorization: null, credential, ownHeaders: [], record: { route, legacyMethod: 'GET', legacyPath: '', rules: [], v4Calls: 0, errorCode } };
 }
 
 describe('ReportTimeline', () => {

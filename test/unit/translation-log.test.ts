@@ -6,6 +6,7 @@ const state: RequestState = {
   startedAt: performance.now(),
   clientAddress: '127.0.0.1',
   admitted: true,
+  ownHeaders: [],
   authorization: 'Apikey never-logged-key',
   credential: 'fp',
   record: { route: 'get-user', legacyMethod: 'GET', legacyPath: '/api/management/user/{email}', rules: [], v4Calls: 1, v4Status: 200 },
