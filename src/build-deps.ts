@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import type { GatewayConfig } from './config/load';
