@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { RequestState } from '../../src/http/request-state';
-import { isoClock, translationLine } from '../../src/observability/translation-line';
+import { isoClock, jsonNumber, translationLine } from '../../src/observability/translation-line';
 import { logTranslation, translationLog } from '../../src/observability/translation-log';
 import type { TranslationRecord } from '../../src/operations/translation-record';
 import type { ResolutionOutcome } from '../../src/resolution/resolution-stats';
@@ -101,6 +101,35 @@ describe('the translation line', () => {
         expect(lines[0]).toBe(referenceLine(started, legacyStatus, completed, totalMs, at));
       }),
       { numRuns: 300, seed: 14 },
+    );
+  });
+});
+
+describe('a number in the line', () => {
+  it('is JSON.stringify of it for every hundredth within ±3,000 (the timings in ms, rounded to hundredths)', () => {
+    const wrong: number[] = [];
+    for (let cents = -300_000; cents <= 300_000; cents += 1) {
+      const n = cents / 100;
+      if (jsonNumber(n) !== JSON.stringify(n)) wrong.push(n);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('is JSON.stringify of it for any number: hundredths near the shortcut\'s limit, any double, -0, NaN, infinities', () => {
+    const limit = 2 ** 31;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -limit - 1_000, max: limit + 1_000 }).map((cents) => cents / 100),
+          fc.integer().map((cents) => cents / 100),
+          fc.double(),
+          fc.constantFrom(-0, 0.005, -0.005, 0.015, 1e21, 1e-7, 5e-324, Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+        ),
+        (n) => {
+          expect(jsonNumber(n)).toBe(JSON.stringify(n));
+        },
+      ),
+      { numRuns: 20_000, seed: 14 },
     );
   });
 });
