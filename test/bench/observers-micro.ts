@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   });
 
   const scrapes: number[] = [];
-  for (let round = 0; round <= 20; round += 1) {
+  for (let round = 0; round <= 100; round += 1) {
     const start = process.hrtime.bigint();
     await metrics.registry.metrics();
     if (round > 0) scrapes.push(Number(process.hrtime.bigint() - start) / 1000);
