@@ -1,4 +1,7 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { CountedCounter, type CounterLeaf } from './counted-counter';
+import { CountedHistogram, observeInto, type HistogramLeaf } from './counted-histogram';
+import type { LabelKey, LabelTree } from './label-tree';
 import type { RequestState } from '../http/request-state';
 import type { ResolutionStats } from '../resolution/resolution-stats';
 
@@ -52,46 +55,16 @@ const NO_V4 = -1;
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-type Key = string | number;
-
-function statusLabel(status: Key): string {
+function statusLabel(status: LabelKey): string {
   return status === ABORTED ? 'aborted' : String(status);
 }
 
-function v4StatusLabel(status: Key): string {
+function v4StatusLabel(status: LabelKey): string {
   return status === NO_V4 ? 'none' : String(status);
 }
 
-/**
- * Children of a labelled metric, kept in nested maps keyed by the label values as they come
- * (numbers stay numbers), so the per-call path builds no strings and no label objects.
- */
-class Children<C> {
-  private readonly root = new Map<Key, unknown>();
-
-  constructor(private readonly make: (keys: readonly Key[]) => C) {}
-
-  get(...keys: Key[]): C {
-    let map = this.root;
-    const last = keys.length - 1;
-    for (let i = 0; i < last; i += 1) {
-      const key = keys[i] as Key;
-      let next = map.get(key) as Map<Key, unknown> | undefined;
-      if (next === undefined) {
-        next = new Map<Key, unknown>();
-        map.set(key, next);
-      }
-      map = next;
-    }
-    const leafKey = keys[last] as Key;
-    let child = map.get(leafKey) as C | undefined;
-    if (child === undefined) {
-      child = this.make(keys);
-      map.set(leafKey, child);
-    }
-    return child;
-  }
-}
+/** Label values that are strings as counted (route ids, phases, outcomes, codes, kinds). */
+const asStrings = (keys: readonly LabelKey[]): string[] => keys.map(String);
 
 /** How a call failed upstream, or null: the kinds of `legacy_gateway_upstream_errors_total`. */
 export function upstreamErrorKind(record: RequestState['record']): string | null {
@@ -113,75 +86,78 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private sources: MetricSources = {};
 
-  private readonly requests: Children<Counter.Internal>;
-  private readonly duration: Children<Histogram.Internal<string>>;
-  private readonly v4Duration: Children<Histogram.Internal<string>>;
-  private readonly resolutions: Children<Counter.Internal>;
-  private readonly rejections: Children<Counter.Internal>;
-  private readonly upstreamErrors: Children<Counter.Internal>;
-  private readonly outcomeUnknown: Children<Counter.Internal>;
+  private readonly requests: LabelTree<CounterLeaf>;
+  private readonly duration: LabelTree<HistogramLeaf>;
+  private readonly v4Duration: LabelTree<HistogramLeaf>;
+  private readonly resolutions: LabelTree<CounterLeaf>;
+  private readonly rejections: LabelTree<CounterLeaf>;
+  private readonly upstreamErrors: LabelTree<CounterLeaf>;
+  private readonly outcomeUnknown: LabelTree<CounterLeaf>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    const registry = this.registry;
+    const registers = [registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
-    const requests = new Counter({
+    // Counted per call in plain numbers, handed to prom-client at scrape time (counted-counter.ts,
+    // counted-histogram.ts). Registered in this order: the exposition lists them so.
+    this.requests = new CountedCounter({
       name: `${PREFIX}requests_total`,
       help: 'Calls answered, by route id, the status the client got (aborted: the answer was not completely written) and the status V4 answered (none: no V4 answer).',
-      labelNames: ['route', 'legacy_status', 'v4_status'] as const,
-      registers,
-    });
-    this.requests = new Children(([route, status, v4Status]) => requests.labels(String(route), statusLabel(status as Key), v4StatusLabel(v4Status as Key)));
+      labelNames: ['route', 'legacy_status', 'v4_status'],
+      labelValues: ([route, status, v4Status]) => [String(route), statusLabel(status as LabelKey), v4StatusLabel(v4Status as LabelKey)],
+      registry,
+    }).tree;
 
-    const duration = new Histogram({
+    this.duration = new CountedHistogram({
       name: `${PREFIX}request_duration_seconds`,
       help: 'Time from the request arriving to its answer finishing, by route id and the status the client got.',
-      labelNames: ['route', 'legacy_status'] as const,
+      labelNames: ['route', 'legacy_status'],
+      labelValues: ([route, status]) => [String(route), statusLabel(status as LabelKey)],
       buckets: SECONDS,
-      registers,
-    });
-    this.duration = new Children(([route, status]) => duration.labels(String(route), statusLabel(status as Key)));
+      registry,
+    }).tree;
 
-    const v4Duration = new Histogram({
+    this.v4Duration = new CountedHistogram({
       name: `${PREFIX}v4_duration_seconds`,
       help: 'Time a translated call spent on V4, by route id and phase (lookup: resolving the email, verifying included; forward: the translated call).',
-      labelNames: ['route', 'phase'] as const,
+      labelNames: ['route', 'phase'],
+      labelValues: asStrings,
       buckets: SECONDS,
-      registers,
-    });
-    this.v4Duration = new Children(([a, b]) => v4Duration.labels(String(a), String(b)));
+      registry,
+    }).tree;
 
-    const resolutions = new Counter({
+    this.resolutions = new CountedCounter({
       name: `${PREFIX}resolution_outcomes_total`,
       help: 'How the user_id of each call was found (the resolution field of the log), by route id.',
-      labelNames: ['route', 'outcome'] as const,
-      registers,
-    });
-    this.resolutions = new Children(([a, b]) => resolutions.labels(String(a), String(b)));
+      labelNames: ['route', 'outcome'],
+      labelValues: asStrings,
+      registry,
+    }).tree;
 
-    const rejections = new Counter({
+    this.rejections = new CountedCounter({
       name: `${PREFIX}rejections_total`,
       help: 'Calls the gateway answered with one of its own 4xx errors, by route id and error code.',
-      labelNames: ['route', 'code'] as const,
-      registers,
-    });
-    this.rejections = new Children(([a, b]) => rejections.labels(String(a), String(b)));
+      labelNames: ['route', 'code'],
+      labelValues: asStrings,
+      registry,
+    }).tree;
 
-    const upstreamErrors = new Counter({
+    this.upstreamErrors = new CountedCounter({
       name: `${PREFIX}upstream_errors_total`,
       help: 'Calls that failed upstream, by route id and kind (connect, timeout, reset, too_large, invalid_answer, v4_5xx, internal: a gateway bug, not V4).',
-      labelNames: ['route', 'kind'] as const,
-      registers,
-    });
-    this.upstreamErrors = new Children(([a, b]) => upstreamErrors.labels(String(a), String(b)));
+      labelNames: ['route', 'kind'],
+      labelValues: asStrings,
+      registry,
+    }).tree;
 
-    const outcomeUnknown = new Counter({
+    this.outcomeUnknown = new CountedCounter({
       name: `${PREFIX}outcome_unknown_writes_total`,
       help: 'Writes that failed after they may have reached V4 (the client was told the outcome is unknown), by route id.',
-      labelNames: ['route'] as const,
-      registers,
-    });
-    this.outcomeUnknown = new Children(([route]) => outcomeUnknown.labels(String(route)));
+      labelNames: ['route'],
+      labelValues: asStrings,
+      registry,
+    }).tree;
 
     this.registerReadMetrics(registers);
   }
@@ -200,20 +176,20 @@ export class GatewayMetrics {
     this.sources = { ...this.sources, ...sources };
   }
 
-  /** The CallObserver: label lookups and increments only. */
+  /** The CallObserver: Map lookups and additions to plain numbers only (no prom-client call, no label object). */
   readonly observe = (state: RequestState, legacyStatus: number, completed: boolean): void => {
     const record = state.record;
     const route = record.route;
     const status = completed ? legacyStatus : ABORTED;
-    this.requests.get(route, status, record.v4Status ?? NO_V4).inc();
-    this.duration.get(route, status).observe((performance.now() - state.startedAt) / 1000);
-    if (record.lookupMs !== undefined) this.v4Duration.get(route, 'lookup').observe(record.lookupMs / 1000);
-    if (record.forwardMs !== undefined) this.v4Duration.get(route, 'forward').observe(record.forwardMs / 1000);
-    if (record.resolution !== undefined) this.resolutions.get(route, record.resolution).inc();
-    if (record.errorCode !== undefined && legacyStatus < 500) this.rejections.get(route, record.errorCode).inc();
+    this.requests.leaf3(route, status, record.v4Status ?? NO_V4).value += 1;
+    observeInto(this.duration.leaf2(route, status), (performance.now() - state.startedAt) / 1000);
+    if (record.lookupMs !== undefined) observeInto(this.v4Duration.leaf2(route, 'lookup'), record.lookupMs / 1000);
+    if (record.forwardMs !== undefined) observeInto(this.v4Duration.leaf2(route, 'forward'), record.forwardMs / 1000);
+    if (record.resolution !== undefined) this.resolutions.leaf2(route, record.resolution).value += 1;
+    if (record.errorCode !== undefined && legacyStatus < 500) this.rejections.leaf2(route, record.errorCode).value += 1;
     const kind = upstreamErrorKind(record);
-    if (kind !== null) this.upstreamErrors.get(route, kind).inc();
-    if (record.outcomeUnknown === true) this.outcomeUnknown.get(route).inc();
+    if (kind !== null) this.upstreamErrors.leaf2(route, kind).value += 1;
+    if (record.outcomeUnknown === true) this.outcomeUnknown.leaf1(route).value += 1;
   };
 
   get contentType(): string {
