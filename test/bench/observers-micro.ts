@@ -23,6 +23,7 @@ function state(record: Partial<TranslationRecord> & { route: string }, i: number
     clientAddress: '127.0.0.1',
     admitted: true,
     authorization: null,
+    ownHeaders: [],
     credential: '3f9a1c0e7b2d4a65',
     record: { legacyMethod: 'GET', legacyPath: '/api/management/user/{email}', rules: [], v4Calls: 1, ...record },
   };

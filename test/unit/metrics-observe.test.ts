@@ -68,6 +68,7 @@ function stateOf(record: Partial<TranslationRecord> & { route: string }, started
     startedAt,
     clientAddress: '127.0.0.1',
     admitted: true,
+    ownHeaders: [],
     authorization: null,
     record: { legacyMethod: 'GET', legacyPath: '/', rules: [], v4Calls: 0, ...record },
   };

@@ -73,7 +73,7 @@ const record: fc.Arbitrary<TranslationRecord> = fc.record(
 
 const state: fc.Arbitrary<RequestState> = fc
   .record({ requestId: text, clientAddress: text, credential: fc.option(text, { nil: undefined }), record })
-  .map((fields) => ({ ...fields, startedAt: 0, admitted: true, authorization: 'Apikey never-logged' }));
+  .map((fields) => ({ ...fields, startedAt: 0, admitted: true, authorization: 'Apikey never-logged', ownHeaders: [] }));
 
 const timestamp = fc.date({ noInvalidDate: true }).map((date) => date.toISOString());
 
