@@ -34,11 +34,15 @@ function requireSuccess(response: V4Response): void {
   if (response.status < 200 || response.status >= 300) throw new V4Answer(response);
 }
 
-/** GET /api/management/user/{email} → GET …/users/{user_id}. */
+/**
+ * GET /api/management/user/{email} → GET …/users/{user_id}. A read writes nothing to the cache:
+ * resolution already holds the id it used (a hit, or the lookup it made), and putting it back
+ * after V4 answered could undo a write that moved the email meanwhile (and, on Redis, would
+ * send the whole fleet an invalidation for every read).
+ */
 export async function getUser(deps: OperationDeps, call: UserCall): Promise<LegacyAnswer> {
-  const { response, userId } = await onResolvedUser(deps, call, { write: false, check: holdsEmail(call.email) }, (id) => deps.v4.getUser(id, call.scope));
+  const { response } = await onResolvedUser(deps, call, { write: false, check: holdsEmail(call.email) }, (id) => deps.v4.getUser(id, call.scope));
   requireSuccess(response);
-  await deps.resolver.remember(call.credential, call.email, userId);
   return jsonAnswer(response.status, deps.rules.toLegacy(parseUserAnswer(response)));
 }
 

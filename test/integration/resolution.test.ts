@@ -1,5 +1,11 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config/load';
+import { until } from './controlled-lookup';
 import { apikey, KEY_1, KEY_2, startStack, type Stack } from './harness';
+import { createMemoryLogger } from './memory-logger';
 import type { RecordedRequest } from '../../src/v4-simulator';
 
 const LOOKUP = /^\/api\/user\/management\/v4\/users\?email=/;
@@ -234,5 +240,62 @@ describe('resolution: email → user_id, never wrong and rarely slow', () => {
     stack.sim.clearRequests();
     await get('a');
     expect(lookups(stack.v4Requests())).toHaveLength(1);
+  });
+
+  it('a read answered before a write moved the email does not put the old mapping back (no later write goes to the old user)', async () => {
+    // A real proxy between gateway and V4 that holds the answer to one GET by id: V4 answers at
+    // once (the user still has the email), the gateway sees it only after the PUT moved it.
+    stack = await startStack({ verifyCachedWrites: false });
+    const id = stack.sim.createUser(KEY_1, { name: 'Jane', contact_details: { email: 'jane@example.com' } }).id;
+    const simUrl = new URL(stack.sim.url);
+    let holdPath: string | null = null;
+    let fetched = false;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const out = http.request({ host: simUrl.hostname, port: simUrl.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+          const body: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => body.push(chunk));
+          answer.on('end', () => {
+            const send = (): void => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              res.end(Buffer.concat(body));
+            };
+            if (req.method === 'GET' && req.url === holdPath) {
+              holdPath = null;
+              fetched = true;
+              void released.then(send);
+            } else send();
+          });
+        });
+        out.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const gateway = createApp(loadConfig({ env: {}, overrides: { v4BaseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, v4ApiKey: KEY_1, verifyCachedWrites: false } }), createMemoryLogger('info'));
+    try {
+      expect((await request(gateway.listener).get('/api/management/user/jane%40example.com')).status).toBe(200);
+      holdPath = `/api/user/management/v4/users/${id}`;
+      const slowRead = request(gateway.listener).get('/api/management/user/jane%40example.com').then((r) => r);
+      await until('the held read to be answered by V4', () => fetched);
+      const moved = await request(gateway.listener).put('/api/management/user/jane%40example.com').send({ email: 'jane.new@example.com' });
+      expect(moved.status).toBe(200);
+      release();
+      const read = await slowRead;
+      expect(read.status).toBe(200); // read before the write: the old answer is still a true one
+      stack.sim.clearRequests();
+      // jane@example.com is nobody's now: a write to it must look it up and find nobody.
+      const late = await request(gateway.listener).put('/api/management/user/jane%40example.com').send({ name: 'Not Jane' });
+      expect(late.status).toBe(404);
+      expect(byMethod(stack.v4Requests(), 'PATCH')).toHaveLength(0);
+      expect(stack.sim.getUser(KEY_1, id)?.name).toBe('Jane');
+    } finally {
+      gateway.close();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      proxy.closeAllConnections();
+    }
   });
 });
