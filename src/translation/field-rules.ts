@@ -131,12 +131,13 @@ export class FieldRules {
  * Removes the field at `path` from `body` itself; containers left empty by the removal go too
  * (a container that was empty before stays). True when something was removed.
  */
-function deletePath(body: JsonObject, path: readonly string[]): boolean {
-  const [head, ...rest] = path;
+function deletePath(body: JsonObject, path: readonly string[], from = 0): boolean {
+  // Walks the path by index, so that no rest array is allocated per level on every call.
+  const head = path[from];
   if (head === undefined || !Object.prototype.hasOwnProperty.call(body, head)) return false;
-  if (rest.length > 0) {
+  if (from + 1 < path.length) {
     const child = body[head];
-    if (!isJsonObject(child) || !deletePath(child, rest)) return false;
+    if (!isJsonObject(child) || !deletePath(child, path, from + 1)) return false;
     if (Object.keys(child).length > 0) return true;
   }
   delete body[head];
@@ -144,17 +145,17 @@ function deletePath(body: JsonObject, path: readonly string[]): boolean {
 }
 
 /** Sets `value` at `path` in `body` itself, creating objects on the way; `blocked` when a non-object is in the way. */
-function setPath(body: JsonObject, path: readonly string[], value: JsonValue, blocked: () => GatewayError): void {
-  const [head, ...rest] = path;
+function setPath(body: JsonObject, path: readonly string[], value: JsonValue, blocked: () => GatewayError, from = 0): void {
+  const head = path[from];
   if (head === undefined) return;
-  if (rest.length === 0) {
+  if (from + 1 === path.length) {
     setOwn(body, head, value);
     return;
   }
   const existing = Object.prototype.hasOwnProperty.call(body, head) ? body[head] : undefined;
   if (existing !== undefined && !isJsonObject(existing)) throw blocked();
   const child = existing ?? {};
-  setPath(child, rest, value, blocked);
+  setPath(child, path, value, blocked, from + 1);
   if (existing === undefined) setOwn(body, head, child);
 }
 

@@ -39,15 +39,13 @@ export function parseJsonAnswer(response: V4Response): unknown {
   }
 }
 
-/** Users already parsed out of an answer: a check and the translation read the same answer once. */
-const parsedUsers = new WeakMap<V4Response, JsonObject>();
-
+/** The user in an answer, parsed once: a check and the translation read the same answer (kept on the answer itself). */
 export function parseUserAnswer(response: V4Response): JsonObject {
-  const known = parsedUsers.get(response);
+  const known = response.parsedUser;
   if (known !== undefined) return known;
   const body = parseJsonAnswer(response);
   if (!isJsonObject(body)) throw new GatewayError('UPSTREAM_ERROR', 'V4 answered with something that is not a user; try again later.', { detail: 'user answer not an object' });
-  parsedUsers.set(response, body);
+  response.parsedUser = body;
   return body;
 }
 

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { JsonObject } from '../translation/json';
 import type { Deadline } from './deadline';
 import { closeUpstream, headersObject, upstreamTarget, type UpstreamTarget } from './upstream-pool';
 
@@ -17,6 +18,8 @@ export interface V4Response {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: Buffer;
+  /** The user parsed out of `body`, once somebody did (api.ts parseUserAnswer): not parsed twice. */
+  parsedUser?: JsonObject;
 }
 
 /** How a call to V4 failed. `sent` is false only when V4 cannot have seen the request. */
@@ -52,6 +55,7 @@ export interface V4ClientOptions {
 /** An answer as received; its headers are made into an object only if somebody reads them (rarely: an error passed on). */
 class ReceivedAnswer implements V4Response {
   private parsed: http.IncomingHttpHeaders | null = null;
+  parsedUser: JsonObject | undefined = undefined;
 
   constructor(
     readonly status: number,
