@@ -6,7 +6,8 @@ import { GatewayError } from '../errors';
 import { FingerprintMemo } from '../resolution/credential-fingerprint';
 import { buildAddressList, clientAddress, inList } from './client-address';
 import { authorizationFor } from './credentials';
-import { attachState, type RequestState } from './request-state';
+import { newTranslationRecord } from '../operations/translation-record';
+import { attachState, stateOf, type RequestState } from './request-state';
 
 /** Told about every call once it is over (the log line, metrics, the migration report). */
 export type CallObserver = (state: RequestState, legacyStatus: number, completed: boolean) => void;
@@ -57,17 +58,21 @@ export function createAccept(config: GatewayConfig, observers: readonly CallObse
       admitted: caller.allowed,
       authorization,
       credential: authorization === null ? undefined : fingerprints.of(authorization),
-      record: { route: 'unknown-route', legacyMethod: req.method ?? '', legacyPath: 'other', rules: [], v4Calls: 0 },
+      record: newTranslationRecord(req.method ?? ''),
       ownHeaders: ['x-request-id', requestId],
     };
     attachState(res, state);
-    res.once('close', () => {
-      // A client that left before anything was sent got no status at all.
-      const status = res.headersSent ? res.statusCode : 0;
-      for (const observe of observers) observe(state, status, res.writableFinished);
-    });
+    res.once('close', callOver);
     return state;
   };
+  /** One function for every call (`this` is the answer), not a closure per call. */
+  function callOver(this: ServerResponse): void {
+    const state = stateOf(this);
+    if (state === undefined) return;
+    // A client that left before anything was sent got no status at all.
+    const status = this.headersSent ? this.statusCode : 0;
+    for (const observe of observers) observe(state, status, this.writableFinished);
+  }
 
   return accept;
 }

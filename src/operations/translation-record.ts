@@ -23,3 +23,29 @@ export interface TranslationRecord extends V4Trace {
   /** The email of the call, in the form LOG_EMAILS allows. */
   email?: string;
 }
+
+/**
+ * A record with every field in place, the optional ones undefined: each call's record then has
+ * one and the same shape whatever its stages fill in, so the code that reads every record (the
+ * log line, the metrics, the report) sees one shape rather than one per path.
+ */
+export function newTranslationRecord(legacyMethod: string): TranslationRecord {
+  return {
+    route: 'unknown-route',
+    legacyMethod,
+    legacyPath: 'other',
+    rules: [],
+    v4Calls: 0,
+    v4Method: undefined,
+    v4Path: undefined,
+    v4Status: undefined,
+    forwardMs: undefined,
+    lookupMs: undefined,
+    resolution: undefined,
+    errorCode: undefined,
+    reason: undefined,
+    outcomeUnknown: undefined,
+    upstreamFailure: undefined,
+    email: undefined,
+  };
+}
