@@ -64,4 +64,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
 # Give the runtime more than that before it kills: `docker run --stop-timeout 15`, compose
 # `stop_grace_period: 15s`, Kubernetes `terminationGracePeriodSeconds: 30`.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "--max-semi-space-size=8", "dist/src/server.js"]

@@ -73,6 +73,7 @@ export function createApp(config: GatewayConfig, options: AppOptions = {}): Gate
     close: () => {
       deps.shadow?.close();
       deps.v4Client.close();
+      deps.v4PageClient.close();
       deps.v4PassThrough?.close();
       deps.legacyBackend?.close();
     },

@@ -16,6 +16,7 @@ import { createShadow, type Shadow } from './shadow/create';
 import { FieldRules } from './translation/field-rules';
 import { V4Api } from './v4/api';
 import { V4Client } from './v4/client';
+import { NodeHttpClient } from './v4/node-http-client';
 
 export interface AppOptions {
   readonly logger?: Logger;
@@ -40,6 +41,8 @@ export interface PassThrough {
 export interface GatewayDeps {
   readonly logger: Logger;
   readonly v4Client: V4Client;
+  /** The list's pages (node:http: node-http-client.ts). */
+  readonly v4PageClient: NodeHttpClient;
   readonly v4: V4Api;
   readonly resolver: Resolver;
   readonly operations: OperationDeps;
@@ -64,8 +67,10 @@ export function buildDeps(config: GatewayConfig, options: AppOptions = {}): Gate
   const logger = options.logger ?? createLogger(config.logLevel);
   const translations = options.translations ?? translationLog(logger.level, bufferedStdout().write);
   const logLine: CallObserver = (state, status, completed) => logTranslation(translations, state, status, completed);
-  const v4Client = new V4Client(config.v4BaseUrl, { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes });
-  const v4 = new V4Api(v4Client);
+  const clientOptions = { maxSockets: config.upstreamMaxSockets, maxResponseBytes: config.upstreamMaxResponseBytes };
+  const v4Client = new V4Client(config.v4BaseUrl, clientOptions);
+  const v4PageClient = new NodeHttpClient(config.v4BaseUrl, clientOptions);
+  const v4 = new V4Api(v4Client, v4PageClient);
   const makeResolver = options.createResolver ?? ((lookup, resolverOptions) => new Resolver(lookup, resolverOptions));
   const resolver = makeResolver((email, scope) => v4.lookup(email, scope), { max: config.cacheMax, ttlMs: config.cacheTtlMs });
   const writeError = errorWriter(logger);
@@ -91,6 +96,7 @@ export function buildDeps(config: GatewayConfig, options: AppOptions = {}): Gate
   return {
     logger,
     v4Client,
+    v4PageClient,
     v4,
     resolver,
     operations,

@@ -106,7 +106,14 @@ export class V4Api {
   /** Counts calls by kind, for the benchmarks and metrics. */
   readonly calls = { lookup: 0, read: 0, write: 0, retries: 0 };
 
-  constructor(private readonly client: V4Transport) {}
+  /**
+   * `pages`: the transport of the list's pages (the large answers: node:http, see
+   * node-http-client.ts); every other call goes through `client`.
+   */
+  constructor(
+    private readonly client: V4Transport,
+    private readonly pages: V4Transport = client,
+  ) {}
 
   /** `GET …/users?email=E&limit=2`: the user_id of the one user holding `email`, null for none. */
   async lookup(normalisedEmail: string, scope: CallScope): Promise<LookupResult> {
@@ -156,18 +163,18 @@ export class V4Api {
   page(query: IndexQuery, scope: CallScope): Promise<V4Response> {
     const path = v4IndexPath(query);
     scope.trace.v4Path ??= path.replace(/([?&]email=)[^&]*/, '$1{email}');
-    return this.forward(LIST_USERS, undefined, undefined, scope, path);
+    return this.forward(LIST_USERS, undefined, undefined, scope, path, this.pages);
   }
 
   /** The request that carries the legacy call's meaning: its method, path, status and time are traced. */
-  private async forward(endpoint: V4Endpoint, userId: string | undefined, body: string | undefined, scope: CallScope, pathWithQuery?: string): Promise<V4Response> {
+  private async forward(endpoint: V4Endpoint, userId: string | undefined, body: string | undefined, scope: CallScope, pathWithQuery?: string, transport = this.client): Promise<V4Response> {
     const trace = scope.trace;
     const path = pathWithQuery ?? expandV4Path(endpoint.path, userId);
     trace.v4Method = endpoint.method;
     if (pathWithQuery === undefined) trace.v4Path = path;
     const started = performance.now();
     try {
-      const response = await this.send(endpoint.method, path, body, scope, endpoint.method === 'GET' ? 'read' : 'write');
+      const response = await this.send(endpoint.method, path, body, scope, endpoint.method === 'GET' ? 'read' : 'write', transport);
       trace.v4Status = response.status;
       return response;
     } finally {
@@ -175,7 +182,7 @@ export class V4Api {
     }
   }
 
-  private async send(method: V4Method, path: string, body: string | undefined, scope: CallScope, kind: CallKind): Promise<V4Response> {
+  private async send(method: V4Method, path: string, body: string | undefined, scope: CallScope, kind: CallKind, transport = this.client): Promise<V4Response> {
     const request: V4Request = { method, path, headers: requestHeaders(scope, body !== undefined), body };
     const write = kind === 'write';
     this.calls[kind] += 1;
@@ -184,7 +191,7 @@ export class V4Api {
     let response: V4Response;
     try {
       scope.trace.v4Calls += 1;
-      response = await this.client.send(request, scope.deadline, attemptMs);
+      response = await transport.send(request, scope.deadline, attemptMs);
     } catch (err) {
       if (!(err instanceof UpstreamFailure)) throw err;
       // Writes are resent only when V4 cannot have seen them; reads also after a stale
@@ -194,7 +201,7 @@ export class V4Api {
       this.calls.retries += 1;
       scope.trace.v4Calls += 1;
       try {
-        response = await this.client.send(request, scope.deadline);
+        response = await transport.send(request, scope.deadline);
       } catch (second) {
         if (second instanceof UpstreamFailure) throw upstreamError(second, write);
         throw second;

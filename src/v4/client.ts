@@ -52,6 +52,23 @@ export interface V4ClientOptions {
   readonly maxResponseBytes: number;
 }
 
+/**
+ * A V4 request's headers as one flat list: Host the target's, no compressed answers
+ * (accept-encoding: identity), the body's length.
+ */
+export function outgoingHeaders(request: V4Request, host: string): string[] {
+  const list: string[] = ['host', host];
+  for (const name in request.headers) {
+    const value = request.headers[name];
+    if (value === undefined || name === 'host' || name === 'accept-encoding' || name === 'content-length') continue;
+    if (Array.isArray(value)) for (const each of value) list.push(name, each);
+    else list.push(name, String(value));
+  }
+  list.push('accept-encoding', 'identity');
+  if (request.body !== undefined) list.push('content-length', String(Buffer.byteLength(request.body)));
+  return list;
+}
+
 /** An answer as received; its headers are made into an object only if somebody reads them (rarely: an error passed on). */
 class ReceivedAnswer implements V4Response {
   private parsed: http.IncomingHttpHeaders | null = null;
@@ -170,23 +187,10 @@ export class V4Client implements V4Transport {
     return new Promise<V4Response>((resolve, reject) => {
       const call = new BufferedCall(resolve, reject, this.options.maxResponseBytes, remaining);
       this.upstream.pool.dispatch(
-        { path: this.upstream.basePath + request.path, method: request.method, headers: this.headerList(request), body: request.body ?? null },
+        { path: this.upstream.basePath + request.path, method: request.method, headers: outgoingHeaders(request, this.upstream.host), body: request.body ?? null },
         call,
       );
     });
-  }
-
-  private headerList(request: V4Request): string[] {
-    const list: string[] = ['host', this.upstream.host];
-    for (const name in request.headers) {
-      const value = request.headers[name];
-      if (value === undefined || name === 'host' || name === 'accept-encoding' || name === 'content-length') continue;
-      if (Array.isArray(value)) for (const each of value) list.push(name, each);
-      else list.push(name, String(value));
-    }
-    list.push('accept-encoding', 'identity');
-    if (request.body !== undefined) list.push('content-length', String(Buffer.byteLength(request.body)));
-    return list;
   }
 
   close(): void {

@@ -3,6 +3,7 @@
  * ends them: every child is registered here and killed when the bench exits, fails or is
  * interrupted. Also what /proc says about a child (CPU time, peak RSS).
  */
+import { GATEWAY_NODE_FLAGS } from '../../src/node-flags';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -255,7 +256,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
       SHUTDOWN_GRACE_MS: '1000',
       ...options.env,
     });
-    const spawned = spawnTracked([...(options.nodeArgs ?? []), '-r', ORPHAN_GUARD, GATEWAY_SCRIPT], env, { file: options.logFile ?? '/dev/null' });
+    // As `npm start` and the image run it: the gateway's own V8 flags first.
+    const spawned = spawnTracked([...GATEWAY_NODE_FLAGS, ...(options.nodeArgs ?? []), '-r', ORPHAN_GUARD, GATEWAY_SCRIPT], env, { file: options.logFile ?? '/dev/null' });
     const adminUrl = `http://127.0.0.1:${adminPort}`;
     try {
       await waitReady(spawned, adminUrl, 20_000);

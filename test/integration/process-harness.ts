@@ -1,3 +1,4 @@
+import { GATEWAY_NODE_FLAGS } from '../../src/node-flags';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -18,7 +19,7 @@ export interface GatewayProcess {
  * its start-up line, which needs LOG_LEVEL info or lower.
  */
 export function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [join(__dirname, '../../dist/src/server.js')], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, join(__dirname, '../../dist/src/server.js')], {
     env: { PATH: process.env.PATH ?? '', PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', ADMIN_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,6 +2,7 @@
 // ports and probe paths, the environment names it reads, the key wired from a secret file, a grace
 // period longer than the gateway's drain. `npm run docker:smoke` runs the image itself.
 import { readFileSync } from 'node:fs';
+import { GATEWAY_NODE_FLAGS } from '../../src/node-flags';
 import { join, posix } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { ENV_SETTINGS } from '../../src/config/env';
@@ -281,6 +282,13 @@ describe('config/deploy/kubernetes-shared.yaml', () => {
 
 // ---- Dockerfile -----------------------------------------------------------------------------------
 
+describe('the gateway\'s V8 flags (src/node-flags.ts)', () => {
+  test('npm start passes exactly them', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.start).toBe(['node', ...GATEWAY_NODE_FLAGS, 'dist/src/server.js'].join(' '));
+  });
+});
+
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
   const instructions = dockerfile
@@ -294,7 +302,7 @@ describe('Dockerfile', () => {
     const froms = instructions.filter((line) => line.startsWith('FROM '));
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const from of froms) expect(from).toMatch(/^FROM node:24-slim\b/);
-    expect(finalStage).toContain('CMD ["node", "dist/src/server.js"]');
+    expect(finalStage).toContain(`CMD ${JSON.stringify(['node', ...GATEWAY_NODE_FLAGS, 'dist/src/server.js'])}`.replace(/","/g, '", "'));
     expect(finalStage).toContain('ENV NODE_ENV=production');
   });
 
