@@ -142,7 +142,12 @@ class ForwardedCall implements Dispatcher.DispatchHandler {
     const { onResponse } = context.options;
     if (onResponse !== undefined) this.tap = onResponse(this.req, status, headersObject(rawHeaders));
     if (this.clientGone()) return false;
-    res.writeHead(status, statusText, answerHeaders(rawHeaderStrings(rawHeaders), state.ownHeaders));
+    const headers = answerHeaders(rawHeaderStrings(rawHeaders), state.ownHeaders);
+    // The upstream answered before the request body was all in: undici then ends the request
+    // stream, and node's server cannot read that connection again. Close it after this answer,
+    // or the client's next request on it would wait for nothing.
+    if (!this.req.complete) headers.push('connection', 'close');
+    res.writeHead(status, statusText, headers);
     this.resume = resume;
     return true;
   }

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createApp, type GatewayApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load';
@@ -305,6 +306,33 @@ describe('the pass-through on real sockets', () => {
     expect(answer).toMatchObject({ status: 200, body: '{"ok":true}' });
     expect(upstream.received[0]).toMatchObject({ method: 'POST', body: '{"name":"continued"}' });
     expect(upstream.received[0]?.headers.expect).toBeUndefined();
+  });
+
+  it('closes the client’s connection after an upstream answered before the request body was all in (its next request would wait for nothing)', async () => {
+    upstream.script.set('/api/management/early', (_req, res) => {
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('too big');
+    });
+    const seen = await new Promise<{ head: string; closed: boolean }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('neither an answer nor a close within 5 s')), 5_000);
+      const socket = net.connect(served.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        // The answer arrived: ask again on the same connection, as a keep-alive client would.
+        if (text.includes('too big') && !socket.writableEnded) socket.write('GET /api/management/again HTTP/1.1\r\nhost: x\r\n\r\n');
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve({ head: text.split('\r\n\r\n')[0] ?? '', closed: true });
+      });
+      socket.on('error', () => undefined);
+      socket.write('POST /api/management/early HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 1000000\r\n\r\n');
+      socket.write('a'.repeat(64 * 1024));
+    });
+    expect(seen.head).toMatch(/^HTTP\/1\.1 413 /);
+    expect(seen.head.toLowerCase()).toContain('connection: close');
+    expect(seen.closed).toBe(true);
   });
 
   it('streams the request body: the upstream answers before the client has sent all of it', async () => {
