@@ -2,7 +2,7 @@ import type { RequestState } from '../http/request-state';
 
 /**
  * What may not go between JSON quotes as it is: a quote, a backslash, a control character, and
- * any UTF-16 surrogate (JSON.stringify escapes a lone one as \udXXX; a string with a pair is
+ * any UTF-16 surrogate (JSON.stringify writes a lone one as a \u escape; a string with a pair is
  * rare enough here to be handed to JSON.stringify as well).
  */
 // eslint-disable-next-line no-control-regex -- the control characters are what is looked for

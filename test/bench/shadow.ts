@@ -31,6 +31,7 @@
  * No targets and no exit code from the figures: it fails only when the bench itself fails
  * (a gateway not answering 2xx in a warm-up, a shadow that never ran).
  */
+import type { DiffStoreJson } from '../../src/shadow/diff-store';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -107,17 +108,8 @@ interface Summary {
   readonly addedCpuUsPerReq: number;
 }
 
-interface DiffTotals {
-  readonly compared: number;
-  readonly equal: number;
-  readonly expected: number;
-  readonly noise: number;
-  readonly different: number;
-  readonly shadow_failed: number;
-  readonly skipped: number;
-  readonly not_sampled: number;
-  readonly match_rate: number | null;
-}
+/** What `/migration/diffs` reports in total (the diff store's own type). */
+type DiffTotals = DiffStoreJson['totals'];
 
 function log(message: string): void {
   process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
