@@ -49,7 +49,15 @@ export function createApp(config: GatewayConfig, options: AppOptions = {}): Gate
   const dispatch = createDispatch(deps, legacy);
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const state = accept(req, res);
-    dispatch(req, res, state).catch((err: unknown) => deps.writeError(err, req, res));
+    // Dispatch refuses at once (throws) or answers later (rejects): one error writer for both.
+    let answering: Promise<void>;
+    try {
+      answering = dispatch(req, res, state);
+    } catch (err) {
+      deps.writeError(err, req, res);
+      return;
+    }
+    answering.catch((err: unknown) => deps.writeError(err, req, res));
   };
 
   let runningWarmUp: Promise<WarmUpReport> | null = null;

@@ -7,7 +7,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/load';
-import { createAdminApp } from '../observability/admin-app';
+import { adminJson, createAdminApp } from '../observability/admin-app';
 import { createLogger } from '../observability/logger';
 import { GatewayMetrics } from '../observability/metrics';
 import { reportCsv, type MigrationReportJson } from '../observability/migration-report';
@@ -165,12 +165,14 @@ export async function runPrimary(config: GatewayConfig, deps: PrimaryDeps): Prom
     // The page, its timeline and /migration/diffs live in each worker (not gathered yet: README,
     // WORKERS); the API description is the same for all.
     openApiDocument: loadOpenApiDocument(),
-  });
-  // Which worker served how many calls (the legacy answers do not say, and must not).
-  admin.get('/workers', async (_req, res) => {
-    const each = await collectEach();
-    const workers = each.map((c) => ({ pid: c.pid, calls: c.report.clients.reduce((n, client) => n + client.calls, c.report.overflow.calls) }));
-    res.status(200).json({ workers: config.workers, listening: listening().length, restarts: (await restarts.get()).values[0]?.value ?? 0, by_worker: workers });
+    routes: {
+      // Which worker served how many calls (the legacy answers do not say, and must not).
+      '/workers': async () => {
+        const each = await collectEach();
+        const workers = each.map((c) => ({ pid: c.pid, calls: c.report.clients.reduce((n, client) => n + client.calls, c.report.overflow.calls) }));
+        return adminJson(200, { workers: config.workers, listening: listening().length, restarts: (await restarts.get()).values[0]?.value ?? 0, by_worker: workers });
+      },
+    },
   });
   const adminServer = deps.createServer(admin);
   await new Promise<void>((resolve, reject) => {

@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../config/load';
 import { GatewayError } from '../errors';
 import { FingerprintMemo } from '../resolution/credential-fingerprint';
 import { buildAddressList, clientAddress, inList } from './client-address';
-import { authorizationFor } from './credentials';
+import { authorizationFor, configuredAuthorization } from './credentials';
 import { newTranslationRecord } from '../operations/translation-record';
 import { attachState, stateOf, type RequestState } from './request-state';
 
@@ -28,6 +28,7 @@ interface Caller {
  */
 export function createAccept(config: GatewayConfig, observers: readonly CallObserver[]): (req: IncomingMessage, res: ServerResponse) => RequestState {
   const fingerprints = new FingerprintMemo();
+  const configuredKey = configuredAuthorization(config.v4ApiKey);
   const allowList = buildAddressList(config.allowCidrs);
   const trustedProxies = config.trustedProxies.length === 0 ? null : buildAddressList(config.trustedProxies);
   /** Decided once per connection, unless X-Forwarded-For counts (it may change per request). */
@@ -49,7 +50,7 @@ export function createAccept(config: GatewayConfig, observers: readonly CallObse
   const accept = (req: IncomingMessage, res: ServerResponse): RequestState => {
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-    const authorization = authorizationFor(req, config.v4ApiKey);
+    const authorization = authorizationFor(req, configuredKey);
     const caller = callerOf(req);
     const state: RequestState = {
       requestId,
@@ -62,7 +63,8 @@ export function createAccept(config: GatewayConfig, observers: readonly CallObse
       ownHeaders: ['x-request-id', requestId],
     };
     attachState(res, state);
-    res.once('close', callOver);
+    // `on`, not `once`: an answer closes once, and `once` would wrap the listener on every call.
+    res.on('close', callOver);
     return state;
   };
   /** One function for every call (`this` is the answer), not a closure per call. */

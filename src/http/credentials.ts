@@ -6,8 +6,17 @@ import { v4Authorization } from '../v4/adapter';
  * key for callers that send none (the legacy API had no key, only IP restriction); null when
  * there is neither.
  */
-export function authorizationFor(req: IncomingMessage, configuredKey: string | null): string | null {
+export function authorizationFor(req: IncomingMessage, configured: ConfiguredAuthorization): string | null {
   const own = req.headers.authorization;
   if (own !== undefined && own.trim() !== '') return own;
-  return configuredKey === null ? null : v4Authorization(configuredKey);
+  return configured.value;
+}
+
+/** The configured key's Authorization, made once rather than per call. */
+export interface ConfiguredAuthorization {
+  readonly value: string | null;
+}
+
+export function configuredAuthorization(configuredKey: string | null): ConfiguredAuthorization {
+  return { value: configuredKey === null ? null : v4Authorization(configuredKey) };
 }

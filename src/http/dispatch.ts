@@ -26,7 +26,9 @@ export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
   const { v4PassThrough, legacyBackend, deprecationHeaders, shadowing, brownouts } = deps;
   /** SHADOW_MODE=legacy-primary: the legacy backend answers legacy calls; V4 gets reads as the shadow. */
   const legacyFirst = shadowing !== null && shadowing.mode === 'legacy-primary' ? legacyBackend : null;
-  return async (req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> => {
+  // Not an async function: each call would cost one more promise and turn. It throws what it
+  // refuses at once, and hands back the promise of the stage that answers (app.ts takes both).
+  return (req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> => {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -41,11 +43,9 @@ export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
         // Forwarded as it came: a dot segment or backslash would leave LEGACY_BASE_URL's path.
         if (hasUnsafeSegment(path)) throw notFound();
         if (isShadowedRead(req, match)) shadowing?.expectLegacyAnswer(req, state);
-        await legacyFirst.handler(req, res);
-        return;
+        return legacyFirst.handler(req, res);
       }
-      await legacy(req, res, state, match, q === -1 ? '' : url.slice(q + 1));
-      return;
+      return legacy(req, res, state, match, q === -1 ? '' : url.slice(q + 1));
     }
     admit(state);
     if (!path.startsWith('/') || hasUnsafeSegment(path)) throw notFound();
@@ -54,13 +54,11 @@ export function createDispatch(deps: GatewayDeps, legacy: LegacyStage) {
       if (state.authorization === null) throw missingCredentials();
       state.record.v4Method = req.method ?? '';
       state.record.v4Path = path;
-      await v4PassThrough.handler(req, res);
-      return;
+      return v4PassThrough.handler(req, res);
     }
     if (legacyBackend !== null) {
       state.record.route = 'legacy-backend';
-      await legacyBackend.handler(req, res);
-      return;
+      return legacyBackend.handler(req, res);
     }
     throw notFound();
   };

@@ -48,6 +48,7 @@ export function legacyStage(options: LegacyStageOptions) {
         throw err;
       }
     }
-    await writeAnswer(res, answer, match.kind === 'route' && match.head);
+    const streaming = writeAnswer(res, answer, match.kind === 'route' && match.head);
+    if (streaming !== null) await streaming;
   };
 }

@@ -51,7 +51,8 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<strin
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve(Buffer.concat(chunks, size).toString('utf8'));
+      // Most bodies come in one chunk: read as it is, not copied into a new buffer first.
+      resolve((chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)).toString('utf8'));
     });
     req.on('error', (err) => fail(err));
     req.on('aborted', () => fail(new Error('client aborted the request')));

@@ -30,31 +30,37 @@ export function writeJson(res: ServerResponse, status: number, body: JsonValue, 
 }
 
 /**
- * A legacy answer. A list of pages is streamed as one JSON array: each page is asked for only
- * once the socket took the one before (the client's pace sets V4's), and no more are asked for
- * once the client is gone or the call is HEAD. A page that fails rejects after the first byte:
- * the error writer then cuts the connection, so nobody takes a truncated array for the whole list.
+ * A legacy answer. One JSON document or none is written at once (null: nothing left to wait for,
+ * and no promise made for the call that answers most). A list of pages is streamed as one JSON
+ * array (the promise): each page is asked for only once the socket took the one before (the
+ * client's pace sets V4's), and no more are asked for once the client is gone or the call is
+ * HEAD. A page that fails rejects after the first byte: the error writer then cuts the
+ * connection, so nobody takes a truncated array for the whole list.
  */
-export async function writeAnswer(res: ServerResponse, answer: LegacyAnswer, head: boolean): Promise<void> {
+export function writeAnswer(res: ServerResponse, answer: LegacyAnswer, head: boolean): Promise<void> | null {
   const { body } = answer;
   if (body.kind === 'json') {
     writeJson(res, answer.status, body.value, answer.headers);
-    return;
+    return null;
   }
   const list = headerList(res, answer.headers);
   if (body.kind === 'none') {
     res.writeHead(answer.status, list);
     res.end();
-    return;
+    return null;
   }
   list.push('content-type', JSON_TYPE);
   res.writeHead(answer.status, list);
   if (head) {
     res.end();
-    return;
+    return null;
   }
+  return streamPages(res, body.pages);
+}
+
+async function streamPages(res: ServerResponse, pages: AsyncIterable<readonly JsonObject[]>): Promise<void> {
   let separator = '[';
-  for await (const page of body.pages) {
+  for await (const page of pages) {
     // A client that left while the page was fetched: stop (no more pages are asked for).
     if (res.destroyed) return;
     if (page.length === 0) continue;

@@ -108,7 +108,7 @@ export class V4Probe {
     let result: ProbeResult;
     try {
       const response = await this.client.send(
-        { method: 'GET', path: PROBE_PATH, headers: { authorization: this.authorization, 'x-request-id': `readiness-probe-${randomUUID()}`, accept: 'application/json' } },
+        { method: 'GET', path: PROBE_PATH, headers: ['authorization', this.authorization, 'x-request-id', `readiness-probe-${randomUUID()}`, 'accept', 'application/json'] },
         new Deadline(this.timeoutMs),
       );
       const status = response.status;

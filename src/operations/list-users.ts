@@ -77,9 +77,9 @@ export async function listUsers(deps: OperationDeps, call: LegacyCall): Promise<
     return readUserPage(parseJsonAnswer(response));
   };
   const pageSize = (taken: number): number => Math.min(V4_MAX_PAGE_LIMIT, plan.want === undefined ? V4_MAX_PAGE_LIMIT : plan.want - taken);
-  // The page's users were parsed for this call alone: translated in place.
+  // The page's users were parsed for this call alone: translated into the same array.
   const toLegacy = (users: JsonObject[]): JsonObject[] => {
-    for (const user of users) deps.rules.toLegacy(user);
+    for (let i = 0; i < users.length; i += 1) users[i] = deps.rules.toLegacy(users[i] as JsonObject);
     return users;
   };
 

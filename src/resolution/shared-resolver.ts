@@ -103,13 +103,17 @@ export class SharedResolver implements Resolver {
     return this.local.get(this.key(credential, normalisedEmail))?.userId;
   }
 
+  hit(credential: string, normalisedEmail: string): Resolved | undefined {
+    const cached = this.local.get(this.key(credential, normalisedEmail));
+    if (cached === undefined) return undefined;
+    this.stats.hits += 1;
+    return { userId: cached.userId, fromCache: true, outcome: 'hit' };
+  }
+
   async resolve(credential: string, normalisedEmail: string, scope: CallScope): Promise<Resolved> {
+    const cached = this.hit(credential, normalisedEmail);
+    if (cached !== undefined) return cached;
     const key = this.key(credential, normalisedEmail);
-    const cached = this.local.get(key);
-    if (cached !== undefined) {
-      this.stats.hits += 1;
-      return { userId: cached.userId, fromCache: true, outcome: 'hit' };
-    }
     const running = this.inflight.get(key);
     if (running !== undefined) {
       this.stats.coalesced += 1;

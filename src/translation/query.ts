@@ -36,8 +36,12 @@ export function baseParameterName(key: string): string {
   return bracket === -1 ? key : key.slice(0, bracket);
 }
 
+/** Most legacy calls have no query: they share one empty map rather than make one each. */
+const NO_PARAMETERS: ReadonlyMap<string, string> = new Map();
+
 /** Pairs as a map; a parameter given twice is refused, since which one a client meant is unknowable. */
-export function uniqueParameters(pairs: ReadonlyArray<[string, string]>): Map<string, string> {
+export function uniqueParameters(pairs: ReadonlyArray<[string, string]>): ReadonlyMap<string, string> {
+  if (pairs.length === 0) return NO_PARAMETERS;
   const map = new Map<string, string>();
   for (const [key, value] of pairs) {
     const name = baseParameterName(key);

@@ -218,8 +218,9 @@ export class V4Api {
   }
 }
 
-function requestHeaders(scope: CallScope, withBody: boolean): Record<string, string> {
-  const headers: Record<string, string> = { authorization: scope.authorization, 'x-request-id': scope.requestId, accept: 'application/json' };
-  if (withBody) headers['content-type'] = 'application/json';
-  return headers;
+/** Every V4 call's headers, as the flat list the transports take. */
+function requestHeaders(scope: CallScope, withBody: boolean): string[] {
+  return withBody
+    ? ['authorization', scope.authorization, 'x-request-id', scope.requestId, 'accept', 'application/json', 'content-type', 'application/json']
+    : ['authorization', scope.authorization, 'x-request-id', scope.requestId, 'accept', 'application/json'];
 }

@@ -10,7 +10,8 @@ export interface V4Request {
   readonly method: V4Method;
   /** Path and query below the V4 base URL, already encoded. */
   readonly path: string;
-  readonly headers: http.OutgoingHttpHeaders;
+  /** The call's own headers as a flat `[name, value, …]` list, names in lower case (Host and the framing are the transport's). */
+  readonly headers: readonly string[];
   readonly body?: string;
 }
 
@@ -58,11 +59,11 @@ export interface V4ClientOptions {
  */
 export function outgoingHeaders(request: V4Request, host: string): string[] {
   const list: string[] = ['host', host];
-  for (const name in request.headers) {
-    const value = request.headers[name];
-    if (value === undefined || name === 'host' || name === 'accept-encoding' || name === 'content-length') continue;
-    if (Array.isArray(value)) for (const each of value) list.push(name, each);
-    else list.push(name, String(value));
+  const own = request.headers;
+  for (let i = 0; i + 1 < own.length; i += 2) {
+    const name = own[i] as string;
+    if (name === 'host' || name === 'accept-encoding' || name === 'content-length') continue;
+    list.push(name, own[i + 1] as string);
   }
   list.push('accept-encoding', 'identity');
   if (request.body !== undefined) list.push('content-length', String(Buffer.byteLength(request.body)));

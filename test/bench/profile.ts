@@ -8,7 +8,8 @@
  * only (cpuprofile-summary.ts).
  *
  *   tsc -p tsconfig.bench.json && node dist/test/bench/profile.js
- *   env PROFILE_SECONDS (6), PROFILE_CONNECTIONS (32), PROFILE_BASELINE (pipe | bare)
+ *   env PROFILE_SECONDS (6), PROFILE_CONNECTIONS (32), PROFILE_BASELINE (pipe | bare),
+ *   PROFILE_GATEWAY_ARGS (more node flags for the gateway, e.g. --no-turbo-inlining to see inlined functions)
  * Profiles and the summary go to bench-results/profile-<date>/.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   const sim = await SimProcess.start({ [KEY]: 1_000 });
   const simPid = sim.child.pid ?? 0;
   const profArgs = (name: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
-  const gateway = await startGateway({ v4BaseUrl: sim.url, apiKey: KEY, verifyCachedWrites: false, logLevel: 'info', nodeArgs: profArgs('gateway') });
+  const gateway = await startGateway({ v4BaseUrl: sim.url, apiKey: KEY, verifyCachedWrites: false, logLevel: 'info', nodeArgs: [...profArgs('gateway'), ...(process.env.PROFILE_GATEWAY_ARGS ?? '').split(' ').filter((a) => a !== '')] });
   const baseline = BASELINE === 'bare' ? await startBareProxy(sim.url, profArgs('bare')) : await startPipeProxy(sim.url, profArgs('pipe'));
   const ids = await sim.ids(KEY, USERS);
 

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import request from 'supertest';
 import { createApp, type GatewayApp } from '../../src/app';
 import { loadConfig, type GatewayConfig } from '../../src/config/load';
@@ -28,7 +27,7 @@ export interface ObservedStack {
   readonly metrics: GatewayMetrics;
   readonly report: MigrationReport;
   readonly probe: V4Probe | null;
-  readonly admin: Express;
+  readonly admin: http.RequestListener;
   /** Set to make /readyz report the shutdown check failing. */
   shuttingDown: boolean;
   /** The translation lines written so far, parsed. */
@@ -190,7 +189,7 @@ export function parsePrometheus(text: string): Exposition {
 }
 
 /** GET /metrics on the admin app, checked and parsed. */
-export async function scrape(admin: Express): Promise<Exposition> {
+export async function scrape(admin: http.RequestListener): Promise<Exposition> {
   const res = await request(admin).get('/metrics');
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);

@@ -299,10 +299,21 @@ describe('FieldRules.toLegacy (V4 user → legacy body)', () => {
     gatewayErrorOf(() => toV4(nested, { profile: { ref: 'p' }, ids: 'a string' }), 'CONFLICTING_FIELDS');
   });
 
-  it('translates in place: the answer handed in is the answer handed back', () => {
-    const v4: JsonObject = { external_id: 'C', contact_details: { email: 'a@b.c', telephone_number_E123: '+1' }, service: 'x' };
+  it('copies only the objects a rule takes a field from: what no rule touches is handed back as it came', () => {
+    const flags = ['A'];
+    const address = { city: 'x' };
+    const v4: JsonObject = { user_id: 'u1', external_id: 'C', user_flags: flags, address, contact_details: { email: 'a@b.c', telephone_number_E123: '+1' }, service: 'x' };
+    const legacy = rules.toLegacy(v4);
+    expect(legacy).toEqual({ user_id: 'u1', cid: 'C', user_flags: ['A'], address: { city: 'x' }, email: 'a@b.c', contact_details: { telephone_number_E123: '+1' } });
+    expect(legacy.user_flags).toBe(flags);
+    expect(legacy.address).toBe(address);
+    // The other keys keep their order; a renamed field comes last (as it did when renamed in place).
+    expect(Object.keys(legacy)).toEqual(['user_id', 'user_flags', 'address', 'contact_details', 'cid', 'email']);
+  });
+
+  it('a body no rule applies to is handed back itself, not copied', () => {
+    const v4: JsonObject = { user_id: 'u1', name: 'n', tags: ['a'] };
     expect(rules.toLegacy(v4)).toBe(v4);
-    expect(v4).toEqual({ cid: 'C', email: 'a@b.c', contact_details: { telephone_number_E123: '+1' } });
   });
 });
 

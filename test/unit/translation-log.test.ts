@@ -1,4 +1,4 @@
-import { logTranslation, translationLog } from '../../src/observability/translation-log';
+import { bufferedStdout, logTranslation, translationLog } from '../../src/observability/translation-log';
 import type { RequestState } from '../../src/http/request-state';
 
 const state: RequestState = {
@@ -36,5 +36,24 @@ describe('the translation log writer', () => {
     expect(Date.parse(line.timestamp as string)).not.toBeNaN();
     expect(line).not.toHaveProperty('error_code');
     expect(line).not.toHaveProperty('client_aborted');
+  });
+});
+
+describe('bufferedStdout', () => {
+  it('writes the lines of one turn as one chunk: each line, then a newline, byte for byte as UTF-8', async () => {
+    const chunks: Buffer[] = [];
+    const out = bufferedStdout({ write: (chunk: Buffer) => chunks.push(Buffer.from(chunk)) });
+    const lines = ['{"a":1}', '{"name":"Zoë 東京 🚀"}', '{"lone":"\ud800"}', ''];
+    for (const line of lines) out.write(line);
+    expect(chunks).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]?.equals(Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8'))).toBe(true);
+    out.write('{"b":2}');
+    out.flush();
+    expect(chunks).toHaveLength(2);
+    expect(chunks[1]?.toString('utf8')).toBe('{"b":2}\n');
+    out.flush();
+    expect(chunks).toHaveLength(2);
   });
 });
