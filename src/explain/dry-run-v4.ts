@@ -56,7 +56,7 @@ export class DryRunV4 implements V4Transport {
 
   send(request: V4Request): Promise<V4Response> {
     const url = new URL(request.path, 'http://v4.invalid');
-    const body = request.body === undefined ? undefined : (JSON.parse(request.body) as JsonValue);
+    const body = request.body === undefined ? undefined : (JSON.parse(request.body.toString('utf8')) as JsonValue);
     const path = request.path.replace(`/${EXAMPLE_USER_ID}`, '/{user_id}');
     const lookup = request.method === 'GET' && url.pathname === V4_USERS_PATH && url.searchParams.get('limit') === String(LOOKUP_LIMIT) && url.searchParams.has('email');
     this.planned.push({ method: request.method, path, body, purpose: lookup ? 'lookup' : 'forward' });

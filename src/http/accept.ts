@@ -31,19 +31,24 @@ export function createAccept(config: GatewayConfig, observers: readonly CallObse
   const configuredKey = configuredAuthorization(config.v4ApiKey);
   const allowList = buildAddressList(config.allowCidrs);
   const trustedProxies = config.trustedProxies.length === 0 ? null : buildAddressList(config.trustedProxies);
-  /** Decided once per connection, unless X-Forwarded-For counts (it may change per request). */
-  const connections = new WeakMap<Socket, Caller>();
+  /**
+   * Decided once per connection, unless X-Forwarded-For counts (it may change per request): kept
+   * on the socket under a symbol (request-state.ts says why not in a WeakMap), per gateway.
+   */
+  const CALLER = Symbol('gateway.caller');
+  type WithCaller = Socket & { [CALLER]?: Caller };
   const callerOf = (req: IncomingMessage): Caller => {
     const peer = req.socket.remoteAddress ?? '';
     if (trustedProxies !== null && inList(trustedProxies, peer)) {
       const address = clientAddress(peer, req.headers['x-forwarded-for'] as string | undefined, trustedProxies);
       return { address, allowed: inList(allowList, address) };
     }
-    let known = connections.get(req.socket);
+    const socket = req.socket as WithCaller;
+    let known = socket[CALLER];
     if (known === undefined) {
       const address = clientAddress(peer, undefined, null);
       known = { address, allowed: inList(allowList, address) };
-      connections.set(req.socket, known);
+      socket[CALLER] = known;
     }
     return known;
   };

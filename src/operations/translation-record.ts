@@ -27,25 +27,34 @@ export interface TranslationRecord extends V4Trace {
 /**
  * A record with every field in place, the optional ones undefined: each call's record then has
  * one and the same shape whatever its stages fill in, so the code that reads every record (the
- * log line, the metrics, the report) sees one shape rather than one per path.
+ * log line, the metrics, the report) sees one shape rather than one per path. A class, so that
+ * every record is made by one constructor (one hidden class from the start, no literal's
+ * boilerplate copied per call).
  */
+class Record implements TranslationRecord {
+  route = 'unknown-route';
+  legacyPath = 'other';
+  rules: string[] = [];
+  v4Calls = 0;
+  v4Method: string | undefined = undefined;
+  v4Path: string | undefined = undefined;
+  v4Status: number | undefined = undefined;
+  forwardMs: number | undefined = undefined;
+  lookupMs: number | undefined = undefined;
+  resolution: ResolutionOutcome | undefined = undefined;
+  errorCode: string | undefined = undefined;
+  reason: string | undefined = undefined;
+  outcomeUnknown: boolean | undefined = undefined;
+  upstreamFailure: string | undefined = undefined;
+  email: string | undefined = undefined;
+
+  legacyMethod: string;
+
+  constructor(legacyMethod: string) {
+    this.legacyMethod = legacyMethod;
+  }
+}
+
 export function newTranslationRecord(legacyMethod: string): TranslationRecord {
-  return {
-    route: 'unknown-route',
-    legacyMethod,
-    legacyPath: 'other',
-    rules: [],
-    v4Calls: 0,
-    v4Method: undefined,
-    v4Path: undefined,
-    v4Status: undefined,
-    forwardMs: undefined,
-    lookupMs: undefined,
-    resolution: undefined,
-    errorCode: undefined,
-    reason: undefined,
-    outcomeUnknown: undefined,
-    upstreamFailure: undefined,
-    email: undefined,
-  };
+  return new Record(legacyMethod);
 }

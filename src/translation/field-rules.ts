@@ -148,7 +148,7 @@ function withoutPath(body: JsonObject, path: readonly string[], from = 0): JsonO
     if (!isJsonObject(child)) return undefined;
     const rest = withoutPath(child, path, from + 1);
     if (rest === undefined) return undefined;
-    if (Object.keys(rest).length > 0) {
+    if (hasOwnKey(rest)) {
       setOwn(body, head, rest);
       return body;
     }
@@ -159,8 +159,14 @@ function withoutPath(body: JsonObject, path: readonly string[], from = 0): JsonO
 /** A copy of `body` without `key`, its other keys in their order. */
 function copyWithout(body: JsonObject, key: string): JsonObject {
   const copy: JsonObject = {};
-  for (const name of Object.keys(body)) if (name !== key) setOwn(copy, name, body[name] as JsonValue);
+  // for…in rather than Object.keys: no array of keys made per object (own keys only, checked).
+  for (const name in body) if (name !== key && Object.prototype.hasOwnProperty.call(body, name)) setOwn(copy, name, body[name] as JsonValue);
   return copy;
+}
+
+function hasOwnKey(body: JsonObject): boolean {
+  for (const name in body) if (Object.prototype.hasOwnProperty.call(body, name)) return true;
+  return false;
 }
 
 /** Sets `value` at `path` in `body` itself, creating objects on the way; `blocked` when a non-object is in the way. */

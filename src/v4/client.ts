@@ -12,7 +12,8 @@ export interface V4Request {
   readonly path: string;
   /** The call's own headers as a flat `[name, value, …]` list, names in lower case (Host and the framing are the transport's). */
   readonly headers: readonly string[];
-  readonly body?: string;
+  /** The JSON body, encoded once (a read is sent once more as it is; its length is the bytes'). */
+  readonly body?: Buffer;
 }
 
 export interface V4Response {
@@ -66,7 +67,7 @@ export function outgoingHeaders(request: V4Request, host: string): string[] {
     list.push(name, own[i + 1] as string);
   }
   list.push('accept-encoding', 'identity');
-  if (request.body !== undefined) list.push('content-length', String(Buffer.byteLength(request.body)));
+  if (request.body !== undefined) list.push('content-length', String(request.body.length));
   return list;
 }
 
