@@ -102,5 +102,6 @@ export async function answerLegacyCall(deps: OperationDeps, match: LegacyPathMat
   }
   onCheck?.('credentials', 'an Authorization for V4 (the caller\'s, else the configured key)');
   const scope: CallScope = { authorization, requestId: input.requestId, deadline: new Deadline(deadlineMs), trace: record };
-  return OPERATIONS[route.id](deps, { scope, credential, record, query, email, v4Body });
+  // `return await`: an async function that returns a promise waits two more turns for it.
+  return await OPERATIONS[route.id](deps, { scope, credential, record, query, email, v4Body });
 }
