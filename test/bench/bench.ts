@@ -75,7 +75,8 @@ const TARGETS = {
   passthroughVsBareGet: 0.95,
   stretchRatio: 1.2,
   addedP50Ms: 1,
-  bigListPeakMb: 150,
+  /** Issue 7 said 150 MB; issue 14 lowered it to 120 MB. */
+  bigListPeakMb: 120,
   /** Issue 14: against the hand-written node:http pipe. */
   passthroughVsPipeGet: 0.9,
   putVsPipePatch: 0.75,
@@ -426,7 +427,7 @@ async function main(): Promise<void> {
     { target: `V4 pass-through ≥ ${TARGETS.passthroughVsBareGet}× bare GET`, value: pass?.vsBare, unit: '×', pass: (pass?.vsBare ?? 0) >= TARGETS.passthroughVsBareGet, stretch: (pass?.vsBare ?? 0) >= TARGETS.stretchRatio, range: pass?.spread.vsBare },
     { target: `added p50 at 1 connection < ${TARGETS.addedP50Ms} ms: legacy GET by email vs direct GET`, value: getLat?.addedP50Ms, unit: ' ms', pass: (getLat?.addedP50Ms ?? Infinity) < TARGETS.addedP50Ms, stretch: undefined, range: undefined },
     { target: `added p50 at 1 connection < ${TARGETS.addedP50Ms} ms: legacy PUT (verify off) vs direct PATCH`, value: putLat?.addedP50Ms, unit: ' ms', pass: (putLat?.addedP50Ms ?? Infinity) < TARGETS.addedP50Ms, stretch: undefined, range: undefined },
-    { target: `list of 100,000 users: peak RSS < ${TARGETS.bigListPeakMb} MB`, value: bigList?.after.peakMb, unit: ' MB', pass: (bigList?.after.peakMb ?? Infinity) < TARGETS.bigListPeakMb, stretch: undefined, range: undefined },
+    { target: `list of 100,000 users: peak RSS < ${TARGETS.bigListPeakMb} MB (issue 14)`, value: bigList?.after.peakMb, unit: ' MB', pass: (bigList?.after.peakMb ?? Infinity) < TARGETS.bigListPeakMb, stretch: undefined, range: undefined },
   ];
 
   const out: string[] = [];
