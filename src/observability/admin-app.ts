@@ -145,12 +145,17 @@ export function createAdminApp(options: AdminOptions): RequestListener {
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const route = routeFor(method, url.pathname);
-    const answering = typeof route === 'function' ? Promise.resolve().then(() => route(req, url.searchParams)) : Promise.resolve(route);
+    // Split by hand, not `new URL`: node's parser lets through targets `URL` throws on
+    // (`http://a:99999/x`), and a throw here would escape the listener and end the process.
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q === -1 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+    const route = routeFor(method, path);
+    const answering = typeof route === 'function' ? Promise.resolve().then(() => route(req, query)) : Promise.resolve(route);
     answering
       .catch((err: unknown): AdminAnswer => {
-        options.logger.error('admin route failed', { path: url.pathname, error: err instanceof Error ? err.message : String(err) });
+        options.logger.error('admin route failed', { path, error: err instanceof Error ? err.message : String(err) });
         return adminJson(500, { error: { code: 'INTERNAL_ERROR', message: 'The admin port failed to answer; see the gateway log.' } });
       })
       .then((answer) => writeAdminAnswer(res, answer, method === 'HEAD'))

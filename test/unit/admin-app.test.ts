@@ -1,3 +1,5 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { adminJson, createAdminApp, type AdminOptions } from '../../src/observability/admin-app';
 import { createMemoryLogger } from '../integration/memory-logger';
@@ -84,5 +86,31 @@ describe('admin port routing', () => {
     expect(csv.text).toBe('client,calls\n');
     expect((await request(app).get('/migration/report?format=xml')).status).toBe(400);
     expect((await request(app).get('/migration/report?format=csv&format=json')).status).toBe(400);
+  });
+});
+
+describe('admin port request targets', () => {
+  /** Sends raw request lines (what a client may send, not what supertest would). */
+  async function rawStatus(listener: ReturnType<typeof createAdminApp>, target: string): Promise<string> {
+    const server = http.createServer(listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text.split('\r\n')[0] ?? ''));
+        socket.on('error', reject);
+      });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  it.each(['http://a:99999/healthz', 'http://[/x', 'http://%/'])('a target URL cannot parse (%s) is a 404, not a crash', async (target) => {
+    const { app } = admin();
+    expect(await rawStatus(app, target)).toBe('HTTP/1.1 404 Not Found');
+    expect(await rawStatus(app, '/healthz')).toBe('HTTP/1.1 200 OK');
   });
 });
