@@ -9,15 +9,14 @@
  *   env ALLOC_SECONDS (4), ALLOC_TOP (25 functions per run)
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { FieldRules } from '../../src/translation/field-rules';
 import { runMain, SimProcess, startGateway, startPipeProxy, stopChild, type ServiceProcess } from './children';
-import { authorization, legacyUserPath, putBodies, v4UserPath } from './fixtures';
+import { hotPathLoads } from './fixtures';
 import { runLoad, type LoadRequest } from './load';
-import { call, runPool } from './serve';
+import { warmGatewayCache } from './serve';
 
 const KEY = 'alloc-key';
 const USERS = 256;
@@ -69,17 +68,9 @@ async function main(): Promise<void> {
   const pipe = await startPipeProxy(sim.url, ['-r', SAMPLER]);
   try {
     const ids = await sim.ids(KEY, USERS);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-    await runPool(ids.length, 8, async (i) => {
-      const res = await call(agent, gateway.url, 'GET', legacyUserPath(i));
-      if (res.status !== 200) throw new Error(`cache warm-up: ${res.status}`);
-    });
-    agent.destroy();
-    const json = { 'content-type': 'application/json' };
-    const puts: LoadRequest[] = ids.map((_id, i) => ({ method: 'PUT', path: legacyUserPath(i), headers: json, body: putBodies(rules, i).legacy }));
-    const patches: LoadRequest[] = ids.map((id, i) => ({ method: 'PATCH', path: v4UserPath(id), headers: { ...json, authorization: authorization(KEY) }, body: putBodies(rules, i).v4 }));
-    const legacyGets: LoadRequest[] = ids.map((_id, i) => ({ method: 'GET', path: legacyUserPath(i) }));
-    const v4Gets: LoadRequest[] = ids.map((id) => ({ method: 'GET', path: v4UserPath(id), headers: { authorization: authorization(KEY) } }));
+    const failed = await warmGatewayCache(gateway.url, ids.length);
+    if (failed > 0) throw new Error(`cache warm-up: ${failed} of ${ids.length} legacy GETs failed`);
+    const { legacyGets, v4Gets, puts, patches } = hotPathLoads(rules, ids, KEY);
     await sampled('gateway legacy PUT (verify off)', gateway, sim, puts);
     await sampled('pipe PATCH', pipe, sim, patches);
     await sampled('gateway legacy GET by email', gateway, sim, legacyGets);

@@ -34,7 +34,7 @@ import { loadConfig } from '../../src/config/load';
 import { FieldRules } from '../../src/translation/field-rules';
 import { memoryMb, runMain, SimProcess, startBareProxy, startGateway, startPipeProxy, stopChild, type GatewayProcess, type ServiceProcess } from './children';
 import { median, noiseReport, round, runLoad, type LoadRequest, type LoadResult } from './load';
-import { call, fetchList, runPool } from './serve';
+import { call, fetchList, warmGatewayCache } from './serve';
 import { authorization as auth, LEGACY_USERS, legacyUserPath, putBodies as bodies, v4UserPath } from './fixtures';
 import { intEnv } from './child-server';
 
@@ -307,16 +307,10 @@ async function main(): Promise<void> {
   const all = selected(scenarios({ ids, rules, runTag: Date.now().toString(36) }));
 
   // --- the cache of every gateway: every hot user looked up once ---
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   for (const [name, g] of Object.entries(gateways)) {
-    let failed = 0;
-    await runPool(ids.length, 8, async (i) => {
-      const res = await call(agent, g.url, 'GET', legacyUserPath(i));
-      if (res.status !== 200) failed += 1;
-    });
+    const failed = await warmGatewayCache(g.url, ids.length);
     if (failed > 0) throw new Error(`warming the cache of ${name}: ${failed} of ${ids.length} legacy GETs failed`);
   }
-  agent.destroy();
   log(`caches warm: ${ids.length} users in each gateway`);
   // --- rounds: each measured run comes right after an unmeasured burst of the same load on the
   // same server. Between its runs a process idles for up to a minute (the other scenarios run),

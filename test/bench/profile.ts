@@ -13,15 +13,14 @@
  * Profiles and the summary go to bench-results/profile-<date>/.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load';
 import { FieldRules } from '../../src/translation/field-rules';
 import { runMain, SimProcess, startBareProxy, startGateway, startPipeProxy, stopChild, type ServiceProcess } from './children';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './cpuprofile-summary';
 import { runLoad, type LoadRequest, type LoadResult } from './load';
-import { call, runPool } from './serve';
-import { authorization, legacyUserPath, putBodies, v4UserPath } from './fixtures';
+import { warmGatewayCache } from './serve';
+import { hotPathLoads } from './fixtures';
 
 const KEY = 'profile-key';
 const USERS = 256;
@@ -46,18 +45,9 @@ async function main(): Promise<void> {
   const baseline = BASELINE === 'bare' ? await startBareProxy(sim.url, profArgs('bare')) : await startPipeProxy(sim.url, profArgs('pipe'));
   const ids = await sim.ids(KEY, USERS);
 
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  await runPool(ids.length, 8, async (i) => {
-    const res = await call(agent, gateway.url, 'GET', legacyUserPath(i));
-    if (res.status !== 200) throw new Error(`cache warm-up: ${res.status}`);
-  });
-  agent.destroy();
-
-  const json = { 'content-type': 'application/json' };
-  const legacyGets: LoadRequest[] = ids.map((_id, i) => ({ method: 'GET', path: legacyUserPath(i) }));
-  const v4Gets: LoadRequest[] = ids.map((id) => ({ method: 'GET', path: v4UserPath(id), headers: { authorization: authorization(KEY) } }));
-  const puts: LoadRequest[] = ids.map((_id, i) => ({ method: 'PUT', path: legacyUserPath(i), headers: json, body: putBodies(rules, i).legacy }));
-  const patches: LoadRequest[] = ids.map((id, i) => ({ method: 'PATCH', path: v4UserPath(id), headers: { ...json, authorization: authorization(KEY) }, body: putBodies(rules, i).v4 }));
+  const failed = await warmGatewayCache(gateway.url, ids.length);
+  if (failed > 0) throw new Error(`cache warm-up: ${failed} of ${ids.length} legacy GETs failed`);
+  const { legacyGets, v4Gets, puts, patches } = hotPathLoads(rules, ids, KEY);
 
   const measure = async (target: ServiceProcess, requests: LoadRequest[]): Promise<{ result: LoadResult; window: { fromUs: number; toUs: number } }> => {
     await runLoad({ url: target.url, connections: CONNECTIONS, durationS: 1, requests, targetPid: target.pid, simPid, sim, measure: false }); // warm-up

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { legacyUserPath } from './fixtures';
 import { round } from './load';
 
 /** Listens on 127.0.0.1, port 0; resolves the base URL and a closer. */
@@ -76,4 +77,19 @@ export function fetchList(base: string, path: string, authorization: string): Pr
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Looks every one of the first `users` seeded users up once through a gateway (its cache warm); how many GETs failed. */
+export async function warmGatewayCache(gatewayUrl: string, users: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  let failed = 0;
+  try {
+    await runPool(users, 8, async (i) => {
+      const res = await call(agent, gatewayUrl, 'GET', legacyUserPath(i));
+      if (res.status !== 200) failed += 1;
+    });
+  } finally {
+    agent.destroy();
+  }
+  return failed;
 }
